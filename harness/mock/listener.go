@@ -20,11 +20,11 @@ const handshakeTimeout = 10 * time.Second
 // that a failed one (a client refusing the certificate) is journaled with its connection.
 type trackingListener struct {
 	net.Listener
-	name    string
-	tls     *tls.Config
-	nextID  *atomic.Int64
-	onTLS   func(journal.TLSError)
-	clock   journal.Clock
+	name   string
+	tls    *tls.Config
+	nextID *atomic.Int64
+	onTLS  func(journal.TLSError)
+	clock  journal.Clock
 }
 
 func (l *trackingListener) Accept() (net.Conn, error) {

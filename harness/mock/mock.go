@@ -49,7 +49,7 @@ type Config struct {
 	// SourceToken and TargetToken are generated when empty.
 	SourceToken, TargetToken string
 	// Host is the address to listen on; default 127.0.0.1. Ports are chosen freely when 0.
-	Host                             string
+	Host                               string
 	HTTPPort, HTTPSPort, UntrustedPort int
 	// JournalSink receives the journal as JSON Lines while it is written; may be nil.
 	JournalSink io.Writer

@@ -59,6 +59,8 @@ func (a *attempts) next(key string) int {
 func (s *Server) record(api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrival := s.clock.Now()
+		s.inflight.Add(1)
+		defer s.inflight.Done()
 		conn := connFrom(r.Context())
 		ex := &exchange.Exchange{Seq: s.seq.Add(1), Scheme: "http"}
 		rec := journal.Request{Seq: ex.Seq, ArrivalUS: arrival, Method: capString(r.Method, 16)}

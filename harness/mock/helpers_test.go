@@ -18,7 +18,7 @@ import (
 )
 
 // startMock runs a mock with the exercise's data under the plan written in YAML.
-func startMock(t *testing.T, planYAML string) *Server {
+func startMock(t testing.TB, planYAML string) *Server {
 	t.Helper()
 	p, err := plan.Parse([]byte(planYAML))
 	require.NoError(t, err)
@@ -33,7 +33,7 @@ func startMock(t *testing.T, planYAML string) *Server {
 	return srv
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(bytes.TrimRight(p, "\n")))

@@ -17,6 +17,7 @@ import (
 	"github.com/itsm-grader/grader/fixtures/exercise"
 	"github.com/itsm-grader/grader/fixtures/scenarios"
 	"github.com/itsm-grader/grader/harness/mock"
+	"github.com/itsm-grader/grader/harness/tlsca"
 )
 
 type mockFlags struct {
@@ -34,6 +35,8 @@ type mockFlags struct {
 	sourceToken  string
 	targetToken  string
 	seedExplicit bool
+	sandbox      bool
+	tlsDir       string
 }
 
 func parseMockFlags(args []string, stderr io.Writer) (*mockFlags, error) {
@@ -53,6 +56,8 @@ func parseMockFlags(args []string, stderr io.Writer) (*mockFlags, error) {
 	fs.StringVar(&f.admin, "admin", "", "address for /metrics and /journal (e.g. 127.0.0.1:0; default: none)")
 	fs.StringVar(&f.sourceToken, "source-token", "", "source API token (default: random)")
 	fs.StringVar(&f.targetToken, "target-token", "", "target API token (default: random)")
+	fs.BoolVar(&f.sandbox, "sandbox", false, "run inside the grader's sandbox: the journal streams to stdout (its first line says the mock is ready), nothing else is printed or written, no admin endpoint")
+	fs.StringVar(&f.tlsDir, "tls-dir", "", "load the HTTPS listeners' authorities from DIR/trusted.pem and DIR/untrusted.pem instead of making new ones")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -62,6 +67,9 @@ func parseMockFlags(args []string, stderr io.Writer) (*mockFlags, error) {
 	fs.Visit(func(fl *flag.Flag) { f.seedExplicit = f.seedExplicit || fl.Name == "seed" })
 	if ip := net.ParseIP(f.host); f.host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return nil, fmt.Errorf("--host %q: the mock listens on loopback only", f.host)
+	}
+	if f.sandbox && (f.admin != "" || f.journal != "" || f.dir != "") {
+		return nil, errors.New("--sandbox writes the journal to stdout and opens no admin endpoint: drop --admin, --journal and --dir")
 	}
 	return f, nil
 }
@@ -94,13 +102,18 @@ func runMock(ctx context.Context, env Env, log *slog.Logger, args []string) int 
 }
 
 func serveMock(ctx context.Context, env Env, log *slog.Logger, f *mockFlags) error {
-	p, err := scenarios.Load(f.scenario)
+	cfg, err := mockConfig(f, log)
 	if err != nil {
 		return err
 	}
-	rows, err := exercise.IncidentRows()
-	if err != nil {
-		return fmt.Errorf("load incidents: %w", err)
+	if f.sandbox {
+		cfg.JournalSink = env.Stdout
+		srv, err := mock.Start(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return srv.Close()
 	}
 	dir := f.dir
 	if dir == "" {
@@ -117,15 +130,7 @@ func serveMock(ctx context.Context, env Env, log *slog.Logger, f *mockFlags) err
 		return fmt.Errorf("create journal: %w", err)
 	}
 	defer jf.Close()
-	cfg := mock.Config{
-		Plan: p, Rows: rows, OpenAPI: exercise.OpenAPI(), TicketSchema: exercise.TargetSchema(),
-		SourceToken: f.sourceToken, TargetToken: f.targetToken,
-		Host: f.host, HTTPPort: f.httpPort, HTTPSPort: f.httpsPort, UntrustedPort: f.untrusted,
-		JournalSink: jf, Logger: log,
-	}
-	if f.seedExplicit {
-		cfg.Seed = &f.seed
-	}
+	cfg.JournalSink = jf
 	srv, err := mock.Start(ctx, cfg)
 	if err != nil {
 		return err
@@ -139,7 +144,6 @@ func serveMock(ctx context.Context, env Env, log *slog.Logger, f *mockFlags) err
 	if f.tls {
 		listener = mock.HTTPS
 	}
-	ce := srv.ClientEnv(listener)
 	caPath := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(caPath, srv.CACertPEM(), 0o644); err != nil {
 		return fmt.Errorf("write CA certificate: %w", err)
@@ -150,13 +154,54 @@ func serveMock(ctx context.Context, env Env, log *slog.Logger, f *mockFlags) err
 			return err
 		}
 		defer stop()
-		defer fmt.Fprintf(env.Stderr, "# admin closed: %s\n", url)
 		fmt.Fprintf(env.Stdout, "# admin: %s/metrics and %s/journal\n", url, url)
 	}
-	printExports(env.Stdout, p.Name, srv.Seed(), ce, caPath, journalPath)
+	printExports(env.Stdout, cfg.Plan.Name, srv.Seed(), srv.ClientEnv(listener), caPath, journalPath)
 	<-ctx.Done()
 	fmt.Fprintln(env.Stderr, "# stopping the mock")
 	return nil
+}
+
+// mockConfig assembles the mock's configuration from the flags and the embedded exercise.
+func mockConfig(f *mockFlags, log *slog.Logger) (mock.Config, error) {
+	p, err := scenarios.Load(f.scenario)
+	if err != nil {
+		return mock.Config{}, err
+	}
+	rows, err := exercise.IncidentRows()
+	if err != nil {
+		return mock.Config{}, fmt.Errorf("load incidents: %w", err)
+	}
+	cfg := mock.Config{
+		Plan: p, Rows: rows, OpenAPI: exercise.OpenAPI(), TicketSchema: exercise.TargetSchema(),
+		SourceToken: f.sourceToken, TargetToken: f.targetToken,
+		Host: f.host, HTTPPort: f.httpPort, HTTPSPort: f.httpsPort, UntrustedPort: f.untrusted,
+		Logger: log,
+	}
+	if f.seedExplicit {
+		cfg.Seed = &f.seed
+	}
+	if f.tlsDir != "" {
+		if cfg.Trusted, err = loadAuthority(filepath.Join(f.tlsDir, "trusted.pem")); err != nil {
+			return mock.Config{}, err
+		}
+		if cfg.Untrusted, err = loadAuthority(filepath.Join(f.tlsDir, "untrusted.pem")); err != nil {
+			return mock.Config{}, err
+		}
+	}
+	return cfg, nil
+}
+
+func loadAuthority(path string) (*tlsca.Authority, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read TLS bundle: %w", err)
+	}
+	a, err := tlsca.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return a, nil
 }
 
 func printExports(w io.Writer, scenario string, seed int64, ce mock.ClientEnv, caPath, journalPath string) {

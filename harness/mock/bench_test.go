@@ -59,7 +59,7 @@ func TestArrivalIsAfterSendAndBeforeResponse(t *testing.T) {
 	t.Parallel()
 	srv := startMock(t, noFaults)
 	_, target := srv.Tokens()
-	for range 5 {
+	for i := range 5 {
 		req, err := http.NewRequest(http.MethodPost, srv.URL(HTTP)+"/v1/tickets", bytes.NewReader(golden(t, "INC0010001")))
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer "+target)
@@ -70,8 +70,8 @@ func TestArrivalIsAfterSendAndBeforeResponse(t *testing.T) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		after := srv.Clock().Now()
-		l := srv.Journal()
-		r := l.Requests[len(l.Requests)-1]
+		l := journaled(t, srv, i+1) // a request is journaled once its handler returns
+		r := l.Requests[i]
 		require.GreaterOrEqual(t, r.ArrivalUS, before)
 		require.LessOrEqual(t, *r.RespStartUS, after)
 		require.LessOrEqual(t, r.ArrivalUS, *r.RespStartUS)

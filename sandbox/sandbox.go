@@ -1,0 +1,94 @@
+// Package sandbox is the one place candidate code runs: Docker containers driven through the
+// Engine API. A run is a mock container with network "none" and a candidate container that
+// joins its network namespace, so the two share one loopback and nothing else: no bridge, no
+// DNS, no host, no internet. The candidate runs as nobody on a read-only root with a size-capped
+// /tmp, no capabilities, no new privileges, and limits on memory, CPU, processes, files and
+// time. The sandbox knows how to start the mock binary and read its journal stream, not what a
+// fault plan means.
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/docker/docker/client"
+
+	"github.com/itsm-grader/grader/sandbox/image"
+)
+
+// Options configure a sandbox.
+type Options struct {
+	// NodeBinary is the Node.js 24 executable the runtime image is built from.
+	NodeBinary string
+	// GraderBinary is a static grader executable for the mock image.
+	GraderBinary string
+	// RuntimeImage, when set, is used as the candidate image instead of building one (for a user
+	// with a registry, e.g. node:24-bookworm-slim); its entrypoint must run node.
+	RuntimeImage string
+	Logger       *slog.Logger
+}
+
+// Sandbox runs candidates. It is safe for concurrent use.
+type Sandbox struct {
+	cli          *client.Client
+	log          *slog.Logger
+	runtimeImage string
+	mockImage    string
+	cpuByCgroup  bool
+}
+
+// New connects to the engine (negotiating the API version), removes what dead graders left
+// behind, and builds the images it needs (reused when their inputs have not changed).
+func New(ctx context.Context, opts Options) (*Sandbox, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	s := &Sandbox{cli: cli, log: opts.Logger}
+	if err := s.setUp(ctx, opts); err != nil {
+		_ = cli.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Sandbox) setUp(ctx context.Context, opts Options) error {
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := s.cli.Ping(pctx); err != nil {
+		return fmt.Errorf("no Docker engine answers (run sandbox/engine/ensure-docker): %w", err)
+	}
+	info, err := s.cli.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("engine info: %w", err)
+	}
+	s.cpuByCgroup = info.CgroupDriver == "cgroupfs"
+	if rep, err := s.Prune(ctx, false); err != nil {
+		s.log.Warn("prune leftovers", "err", err)
+	} else if rep != (PruneReport{}) {
+		s.log.Info("pruned leftovers of earlier graders", "containers", rep.Containers, "volumes", rep.Volumes, "cgroups", rep.Cgroups)
+	}
+	mock, err := image.Mock(ctx, s.cli, opts.GraderBinary)
+	if err != nil {
+		return fmt.Errorf("mock image: %w", err)
+	}
+	s.mockImage = mock.Ref
+	s.runtimeImage = opts.RuntimeImage
+	if s.runtimeImage == "" {
+		rt, err := image.Runtime(ctx, s.cli, opts.NodeBinary)
+		if err != nil {
+			return fmt.Errorf("runtime image: %w", err)
+		}
+		s.runtimeImage = rt.Ref
+	}
+	s.log.Debug("sandbox ready", "mock", s.mockImage, "runtime", s.runtimeImage, "cpu_by_cgroup", s.cpuByCgroup)
+	return nil
+}
+
+// Close releases the engine connection.
+func (s *Sandbox) Close() error { return s.cli.Close() }

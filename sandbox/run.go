@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -65,7 +66,10 @@ type run struct {
 	vol   string
 	mock  *stream
 	cand  *stream
-	ids   []string // containers to remove
+
+	mockID, candID string
+	mu             sync.Mutex
+	ids            []string // containers to remove
 }
 
 // Run starts a mock and a candidate, waits for the candidate to finish (or be killed), stops
@@ -75,6 +79,9 @@ type run struct {
 func (s *Sandbox) Run(ctx context.Context, spec Spec) (res *Result, err error) {
 	if err := spec.validate(); err != nil {
 		return nil, fmt.Errorf("run spec: %w", err)
+	}
+	if s.mockImage == "" || s.runtimeImage == "" {
+		return nil, errors.New("sandbox has no images: make it with New, not Connect")
 	}
 	r := &run{sb: s, spec: spec, lim: spec.Limits.withDefaults(), id: newRunID()}
 	r.res = &Result{RunID: r.id, Timeline: Timeline{Start: time.Now()}}
@@ -101,7 +108,15 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.makeVolume(ctx); err != nil {
 		return err
 	}
-	if err := r.startMock(ctx); err != nil {
+	if err := r.createMock(ctx); err != nil {
+		return err
+	}
+	// The candidate container is made while the mock starts: only its start waits for the
+	// mock to be ready.
+	candidate := make(chan error, 1)
+	go func() { candidate <- r.createCandidate(ctx) }()
+	readyErr := r.startMock(ctx)
+	if err := errors.Join(readyErr, <-candidate); err != nil {
 		return err
 	}
 	if err := r.runCandidate(ctx); err != nil {
@@ -174,7 +189,7 @@ func hardened(hc *container.HostConfig) *container.HostConfig {
 	return hc
 }
 
-func (r *run) startMock(ctx context.Context) error {
+func (r *run) createMock(ctx context.Context) error {
 	memory := int64(512 << 20)
 	pids := int64(256)
 	hc := hardened(&container.HostConfig{
@@ -194,11 +209,18 @@ func (r *run) startMock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.mockID = id
 	r.mock, err = attach(ctx, r.sb.cli, id, r.lim.JournalBytes, 64<<10)
 	if err != nil {
 		return fmt.Errorf("attach mock: %w", err)
 	}
-	if err := r.sb.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+	return nil
+}
+
+// startMock starts the mock and waits for its first journal line, which it writes once it
+// listens.
+func (r *run) startMock(ctx context.Context) error {
+	if err := r.sb.cli.ContainerStart(ctx, r.mockID, container.StartOptions{}); err != nil {
 		return fmt.Errorf("start mock: %w", err)
 	}
 	t := time.NewTimer(mockReadyTimeout)
@@ -220,7 +242,9 @@ func (r *run) startMock(ctx context.Context) error {
 func (r *run) create(ctx context.Context, cfg *container.Config, hc *container.HostConfig, role string) (string, error) {
 	resp, err := r.sb.cli.ContainerCreate(ctx, cfg, hc, nil, nil, "itsm-grader-"+role+"-"+r.id)
 	if resp.ID != "" {
+		r.mu.Lock()
 		r.ids = append(r.ids, resp.ID) // registered before the error is looked at
+		r.mu.Unlock()
 	}
 	if err != nil {
 		return "", fmt.Errorf("create %s container: %w", role, err)
@@ -231,7 +255,7 @@ func (r *run) create(ctx context.Context, cfg *container.Config, hc *container.H
 func (r *run) candidateHostConfig() *container.HostConfig {
 	pids := r.lim.Pids
 	hc := hardened(&container.HostConfig{
-		NetworkMode: container.NetworkMode("container:" + r.ids[0]),
+		NetworkMode: container.NetworkMode("container:" + r.mockID),
 		Binds: []string{
 			filepath.Join(r.stage, "app") + ":" + BundleDir + ":ro",
 			filepath.Join(r.stage, "candidate") + ":" + FilesDir + ":ro",
@@ -255,7 +279,8 @@ func (r *run) candidateHostConfig() *container.HostConfig {
 	return hc
 }
 
-func (r *run) runCandidate(ctx context.Context) error {
+// createCandidate makes the candidate container and attaches to it, without starting it.
+func (r *run) createCandidate(ctx context.Context) error {
 	cfg := &container.Config{
 		Image: r.sb.runtimeImage, Cmd: r.spec.Command, Env: r.spec.envList(), User: "65534:65534",
 		WorkingDir: TmpDir, Labels: r.sb.labels(r.id, "candidate"), AttachStdout: true, AttachStderr: true,
@@ -264,10 +289,16 @@ func (r *run) runCandidate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.candID = id
 	r.cand, err = attach(ctx, r.sb.cli, id, r.lim.OutputBytes, r.lim.OutputBytes)
 	if err != nil {
 		return fmt.Errorf("attach candidate: %w", err)
 	}
+	return nil
+}
+
+func (r *run) runCandidate(ctx context.Context) error {
+	id := r.candID
 	if err := r.sb.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return fmt.Errorf("start candidate: %w", err)
 	}
@@ -342,7 +373,7 @@ func (r *run) inspectCandidate(ctx context.Context, id string) error {
 
 // collectTmp reads the candidate's /tmp through the mock container, as a tar stream.
 func (r *run) collectTmp(ctx context.Context) {
-	rc, _, err := r.sb.cli.CopyFromContainer(ctx, r.ids[0], mockTmpView)
+	rc, _, err := r.sb.cli.CopyFromContainer(ctx, r.mockID, mockTmpView)
 	if err != nil {
 		r.sb.log.Warn("read candidate /tmp", "run", r.id, "err", err)
 		return
@@ -358,7 +389,7 @@ func (r *run) collectTmp(ctx context.Context) {
 // stopMock asks the mock to finish (SIGTERM: it closes its listeners and writes the journal's
 // end line), waits for it, and keeps its journal.
 func (r *run) stopMock(ctx context.Context) error {
-	id := r.ids[0]
+	id := r.mockID
 	if err := r.sb.cli.ContainerKill(ctx, id, "TERM"); err != nil && !cerrdefs.IsConflict(err) {
 		return fmt.Errorf("stop mock: %w", err)
 	}

@@ -42,37 +42,48 @@ type Sandbox struct {
 // New connects to the engine (negotiating the API version), removes what dead graders left
 // behind, and builds the images it needs (reused when their inputs have not changed).
 func New(ctx context.Context, opts Options) (*Sandbox, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	s, err := Connect(ctx, opts.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("docker client: %w", err)
-	}
-	s := &Sandbox{cli: cli, log: opts.Logger}
-	if err := s.setUp(ctx, opts); err != nil {
-		_ = cli.Close()
 		return nil, err
 	}
-	return s, nil
-}
-
-func (s *Sandbox) setUp(ctx context.Context, opts Options) error {
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := s.cli.Ping(pctx); err != nil {
-		return fmt.Errorf("no Docker engine answers (run sandbox/engine/ensure-docker): %w", err)
-	}
-	info, err := s.cli.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("engine info: %w", err)
-	}
-	s.cpuByCgroup = info.CgroupDriver == "cgroupfs"
 	if rep, err := s.Prune(ctx, false); err != nil {
 		s.log.Warn("prune leftovers", "err", err)
 	} else if rep != (PruneReport{}) {
 		s.log.Info("pruned leftovers of earlier graders", "containers", rep.Containers, "volumes", rep.Volumes, "cgroups", rep.Cgroups)
 	}
+	if err := s.buildImages(ctx, opts); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Connect reaches the engine without building anything: enough for Prune.
+func Connect(ctx context.Context, log *slog.Logger) (*Sandbox, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	s := &Sandbox{cli: cli, log: log}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(pctx); err != nil {
+		_ = cli.Close()
+		return nil, fmt.Errorf("no Docker engine answers (run sandbox/engine/ensure-docker): %w", err)
+	}
+	info, err := cli.Info(ctx)
+	if err != nil {
+		_ = cli.Close()
+		return nil, fmt.Errorf("engine info: %w", err)
+	}
+	s.cpuByCgroup = info.CgroupDriver == "cgroupfs"
+	return s, nil
+}
+
+func (s *Sandbox) buildImages(ctx context.Context, opts Options) error {
 	mock, err := image.Mock(ctx, s.cli, opts.GraderBinary)
 	if err != nil {
 		return fmt.Errorf("mock image: %w", err)

@@ -28,6 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"mock", "run the mock ITSM standalone (for practice and debugging)", runMock},
+		{"sandbox", "manage the Docker sandbox (prune what stopped graders left)", runSandbox},
 	}
 }
 

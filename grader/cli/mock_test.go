@@ -142,3 +142,10 @@ func TestShellQuote(t *testing.T) {
 	require.Equal(t, `'it'\''s'`, shellQuote("it's"))
 	require.Equal(t, "''", shellQuote(""))
 }
+
+func TestSandboxUsage(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, ExitUsage, Run(context.Background(), Env{Args: []string{"sandbox"}, Stdout: &stdout, Stderr: &stderr}))
+	require.Contains(t, stderr.String(), "prune")
+}

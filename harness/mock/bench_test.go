@@ -65,7 +65,7 @@ func TestArrivalIsAfterSendAndBeforeResponse(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+target)
 		req.Header.Set("Content-Type", "application/json")
 		before := srv.Clock().Now()
-		resp, err := client(5*time.Second).Do(req)
+		resp, err := client(5 * time.Second).Do(req)
 		require.NoError(t, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()

@@ -21,9 +21,10 @@ import (
 )
 
 var (
-	shared    *Sandbox
-	sharedErr error
-	once      sync.Once
+	shared       *Sandbox
+	sharedErr    error
+	once         sync.Once
+	graderBinary string // the static grader the shared sandbox's mock image holds
 )
 
 func repoRoot(t testing.TB) string {
@@ -79,6 +80,7 @@ func sandboxForTest(t testing.TB) *Sandbox {
 			t.Log(string(out))
 			return
 		}
+		graderBinary = bin
 		shared, sharedErr = New(ctx, Options{NodeBinary: node, GraderBinary: bin})
 	})
 	require.NoError(t, sharedErr)

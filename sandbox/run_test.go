@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -126,4 +128,36 @@ func TestPruneRemovesWhatADeadGraderLeft(t *testing.T) {
 		_, err = s.cli.ContainerInspect(ctx, id)
 		require.NoError(t, err, "a live or remote grader's container stays")
 	}
+}
+
+// TestBundleLinksOutOfTheTreeAreNotCopied: a bundle holding a link to a host file reaches the
+// container without it.
+func TestBundleLinksOutOfTheTreeAreNotCopied(t *testing.T) {
+	t.Parallel()
+	s := sandboxForTest(t)
+	secret := filepath.Join(t.TempDir(), "host-secret")
+	require.NoError(t, os.WriteFile(secret, []byte("host secret"), 0o644))
+	sp := friendlySpec(t, "happy", `import fs from "node:fs";
+let leak; try { leak = fs.readFileSync("/app/leak", "utf8"); } catch (e) { leak = e.code; }
+console.log(JSON.stringify({leak, listing: fs.readdirSync("/app").sort()}));`)
+	require.NoError(t, os.Symlink(secret, filepath.Join(sp.Bundle, "leak")))
+	res, err := s.Run(context.Background(), sp)
+	require.NoError(t, err)
+	require.Equal(t, `{"leak":"ENOENT","listing":["main.mjs"]}`, lastLine(res.Stdout.Data))
+	require.Len(t, res.BundleLog.Skipped, 1)
+	require.Equal(t, "leak", res.BundleLog.Skipped[0].Path)
+}
+
+// TestAnExistingRuntimeImageCanBeNamed: Options.RuntimeImage takes an image the engine has (here
+// the one the shared sandbox built) without building or pulling.
+func TestAnExistingRuntimeImageCanBeNamed(t *testing.T) {
+	t.Parallel()
+	base := sandboxForTest(t)
+	s, err := New(context.Background(), Options{RuntimeImage: base.runtimeImage, GraderBinary: graderBinary})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	require.Equal(t, base.runtimeImage, s.runtimeImage)
+	res, err := s.Run(context.Background(), friendlySpec(t, "happy", friendlyJS))
+	require.NoError(t, err)
+	require.Equal(t, 0, res.ExitCode, string(res.Stderr.Data))
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -89,16 +90,24 @@ func (s *Sandbox) buildImages(ctx context.Context, opts Options) error {
 		return fmt.Errorf("mock image: %w", err)
 	}
 	s.mockImage = mock.Ref
-	s.runtimeImage = opts.RuntimeImage
-	if s.runtimeImage == "" {
-		rt, err := image.Runtime(ctx, s.cli, opts.NodeBinary)
-		if err != nil {
-			return fmt.Errorf("runtime image: %w", err)
-		}
-		s.runtimeImage = rt.Ref
+	ref := opts.RuntimeImage
+	if ref == "" && runtime.GOOS != "linux" {
+		ref = image.BaseRuntime // a host Node binary would not run in a Linux container
 	}
+	rt, err := s.runtime(ctx, ref, opts.NodeBinary)
+	if err != nil {
+		return fmt.Errorf("runtime image: %w", err)
+	}
+	s.runtimeImage = rt.Ref
 	s.log.Debug("sandbox ready", "mock", s.mockImage, "runtime", s.runtimeImage, "cpu_by_cgroup", s.cpuByCgroup)
 	return nil
+}
+
+func (s *Sandbox) runtime(ctx context.Context, ref, nodeBinary string) (image.Built, error) {
+	if ref != "" {
+		return image.Ensure(ctx, s.cli, ref)
+	}
+	return image.Runtime(ctx, s.cli, nodeBinary)
 }
 
 // Close releases the engine connection.

@@ -27,6 +27,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"grade", "grade a submission (a folder or a git URL) and write its reports", runGrade},
 		{"mock", "run the mock ITSM standalone (for practice and debugging)", runMock},
 		{"sandbox", "manage the Docker sandbox (prune what stopped graders left)", runSandbox},
 	}

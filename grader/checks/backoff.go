@@ -1,0 +1,120 @@
+package checks
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/itsm-grader/grader/grader/finding"
+)
+
+// retryDelays collects, per retry index (0: the wait before the second attempt), the waits in
+// the backoff scenario across trials and tickets.
+func retryDelays(obs Observations) ([][]time.Duration, []finding.Evidence) {
+	var byIndex [][]time.Duration
+	var ev []finding.Evidence
+	for _, o := range obs.Of("backoff") {
+		for _, id := range sortedKeys(creates(o)) {
+			rs := creates(o)[id]
+			for i := 1; i < len(rs) && i <= 4; i++ {
+				for len(byIndex) < i {
+					byIndex = append(byIndex, nil)
+				}
+				byIndex[i-1] = append(byIndex[i-1], gap(rs[i-1], rs[i]))
+			}
+			if o.Trial == 1 && len(ev) < 2 {
+				ev = append(ev, evidence(o, "attempts at "+id, lines(rs, 6)...))
+			}
+		}
+	}
+	return byIndex, ev
+}
+
+func medianOf(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func iqr(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)*3/4] - s[len(s)/4]
+}
+
+var backoffGrowth = Check{
+	ID: "backoff.growth", Title: "Backs off exponentially between attempts", Severity: finding.Medium,
+	Indicator: indBackoff,
+	Question:  "Why exponential backoff rather than a fixed delay, and what cap did you choose?",
+	Judge: func(obs Observations) Judgement {
+		if j, ok := missing(obs, "backoff"); ok {
+			return j
+		}
+		delays, ev := retryDelays(obs)
+		if len(delays) < 2 {
+			return judged(finding.NA, "too few retries in the backoff scenario to measure growth (%d retry index(es))", len(delays)).with(ev...)
+		}
+		var medians []time.Duration
+		desc := ""
+		for i, d := range delays {
+			m := medianOf(d)
+			medians = append(medians, m)
+			desc += fmt.Sprintf("retry %d: median %s over %d; ", i+1, ms(m), len(d))
+		}
+		j := Judgement{Evidence: append([]finding.Evidence{{Scenario: "backoff", Text: desc}}, ev...)}
+		first, last := medians[0], medians[len(medians)-1]
+		if last < noBackoff {
+			j.Verdict, j.Summary = finding.Fail, "no backoff: retries follow each other at once (none)"
+			return j.measure("growth_factor", 0)
+		}
+		g := math.Pow(float64(max(last, time.Millisecond))/float64(max(first, time.Millisecond)), 1/float64(len(medians)-1))
+		j = j.measure("growth_factor", math.Round(g*100)/100).measure("first_delay_ms", float64(first.Milliseconds()))
+		switch {
+		case g >= exponentialRatio:
+			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("exponential: the median wait grows by a factor of %.2f per retry (from %s to %s)", g, ms(first), ms(last))
+		case g >= linearRatio:
+			j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("linear-like: the median wait grows by a factor of only %.2f per retry (from %s to %s)", g, ms(first), ms(last))
+		default:
+			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("constant: the median wait stays near %s (growth factor %.2f)", ms(medianOf(delays[0])), g)
+		}
+		return j
+	},
+}
+
+var backoffJitter = Check{
+	ID: "backoff.jitter", Title: "Adds jitter to its backoff", Severity: finding.Medium,
+	Indicator: indBackoff,
+	Question:  "What happens to the target when a thousand clients like yours retry on the same schedule?",
+	Judge: func(obs Observations) Judgement {
+		if j, ok := missing(obs, "backoff"); ok {
+			return j
+		}
+		delays, ev := retryDelays(obs)
+		jittered, judgedIdx := 0, 0
+		desc := ""
+		for i, d := range delays {
+			if len(d) < 4 {
+				continue
+			}
+			judgedIdx++
+			spread := iqr(d)
+			bar := max(jitterIQR, time.Duration(jitterIQRShare*float64(medianOf(d))))
+			if spread >= bar {
+				jittered++
+			}
+			desc += fmt.Sprintf("retry %d: IQR %s over %d waits (bar %s); ", i+1, ms(spread), len(d), ms(bar))
+		}
+		if judgedIdx == 0 {
+			return judged(finding.NA, "too few retries in the backoff scenario to measure jitter").with(ev...)
+		}
+		j := Judgement{Evidence: append([]finding.Evidence{{Scenario: "backoff", Text: desc}}, ev...)}
+		j = j.measure("jittered_indexes", float64(jittered)).measure("indexes", float64(judgedIdx))
+		if jittered*2 > judgedIdx {
+			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("the waits vary across tickets and trials beyond the sandbox's noise at %d of %d retry indexes", jittered, judgedIdx)
+		} else {
+			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("deterministic waits: at %d of %d retry indexes the spread stays within the sandbox's noise", judgedIdx-jittered, judgedIdx)
+		}
+		return j
+	},
+}

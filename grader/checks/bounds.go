@@ -1,0 +1,140 @@
+package checks
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/itsm-grader/grader/grader/finding"
+	"github.com/itsm-grader/grader/harness/plan"
+)
+
+var retryBounded = Check{
+	ID: "retry.bounded", Title: "Gives up within bounds when the target is down", Severity: finding.High, Critical: true,
+	Indicator: indRetryLogic,
+	Question:  "The target is down for an hour. What does your client do, and what does the on-call engineer see?",
+	Judge: func(obs Observations) Judgement {
+		if j, ok := missing(obs, "outage"); ok {
+			return j
+		}
+		o := obs.Of("outage")[0]
+		maxAttempts, maxSpan := 0, time.Duration(0)
+		var ev []finding.Evidence
+		for _, id := range sortedKeys(creates(o)) {
+			rs := creates(o)[id]
+			span := time.Duration(rs[len(rs)-1].ArrivalUS-rs[0].ArrivalUS) * time.Microsecond
+			maxAttempts, maxSpan = max(maxAttempts, len(rs)), max(maxSpan, span)
+			if len(ev) < 2 {
+				ev = append(ev, evidence(o, fmt.Sprintf("%s: %d attempts over %s", id, len(rs), ms(span)), lines(rs, 4)...))
+			}
+		}
+		j := Judgement{Evidence: ev}.measure("max_attempts", float64(maxAttempts)).measure("max_span_ms", float64(maxSpan.Milliseconds()))
+		switch {
+		case o.Run.TimedOut:
+			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("never gave up: still retrying when stopped at the %v budget (%d attempts at one ticket)", o.Budget.Budget, maxAttempts)
+		case maxAttempts > boundedAttempts || maxSpan > boundedSpan:
+			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("gave up only after %d attempts over %s at one ticket (bounds: %d attempts, %v)", maxAttempts, ms(maxSpan), boundedAttempts, boundedSpan)
+		case maxAttempts == 0:
+			j.Verdict, j.Summary = finding.NA, "no create reached the target during the outage"
+		default:
+			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("gave up after at most %d attempts over %s per ticket", maxAttempts, ms(maxSpan))
+		}
+		return j
+	},
+}
+
+var retryAfter = Check{
+	ID: "retry.retry_after", Title: "Honours Retry-After", Severity: finding.Medium,
+	Indicator: indBackoff,
+	Question:  "The server sends Retry-After: 120. What does your client do, and where would you draw the line?",
+	Judge: func(obs Observations) Judgement {
+		if j, ok := missing(obs, "rate-limit-seconds", "rate-limit-date"); ok {
+			return j
+		}
+		var early, late, good []finding.Evidence
+		for _, name := range []string{"rate-limit-seconds", "rate-limit-date"} {
+			for _, o := range obs.Of(name) {
+				want, slack := advertised(o.Plan)
+				for _, id := range sortedKeys(creates(o)) {
+					rs := creates(o)[id]
+					if len(rs) < 2 || rs[0].Fault == "" {
+						continue
+					}
+					g := gap(rs[0], rs[1])
+					e := evidence(o, fmt.Sprintf("%s waited %s after a Retry-After of %s", id, ms(g), ms(want)), lines(rs[:2], 2)...)
+					switch {
+					case g < want-slack:
+						early = append(early, e)
+					case g > 2*want+2*time.Second:
+						late = append(late, e)
+					default:
+						good = append(good, e)
+					}
+				}
+				if len(creates(o)) > 0 && len(good)+len(early)+len(late) == 0 {
+					early = append(early, evidence(o, "no ticket was retried after its 429/503 with Retry-After"))
+				}
+			}
+		}
+		switch {
+		case len(early) > 0:
+			return judged(finding.Fail, "%d retr(ies) came before the server's Retry-After", len(early)).with(capEvidence(early, 4)...)
+		case len(late) > 0:
+			return judged(finding.Warn, "Retry-After respected, but %d retr(ies) waited more than twice as long as asked", len(late)).with(capEvidence(late, 4)...)
+		case len(good) == 0:
+			return judged(finding.NA, "no rate-limited request")
+		}
+		return judged(finding.Pass, "all %d retries after a Retry-After waited as asked (seconds and HTTP-date forms)", len(good)).with(capEvidence(good, 2)...)
+	},
+}
+
+// advertised is the wait a plan's first Retry-After asks for, and the slack its form allows.
+func advertised(p *plan.Plan) (time.Duration, time.Duration) {
+	for _, r := range p.Rules {
+		switch {
+		case r.Fault.RetryAfterSeconds != nil:
+			return time.Duration(*r.Fault.RetryAfterSeconds) * time.Second, retryAfterSlack
+		case r.Fault.RetryAfterDate != 0:
+			return r.Fault.RetryAfterDate.D(), retryAfterDateSlack
+		}
+	}
+	return 0, 0
+}
+
+var requestTimeout = Check{
+	ID: "timeout.request", Title: "Abandons a hung request in time", Severity: finding.High,
+	Indicator: indRetryLogic,
+	Question:  "How long will your client wait on a request that never answers, and how did you choose that number?",
+	Judge: func(obs Observations) Judgement {
+		if j, ok := missing(obs, "hang"); ok {
+			return j
+		}
+		o := obs.Of("hang")[0]
+		var worst time.Duration
+		capped := 0
+		var ev []finding.Evidence
+		for _, id := range sortedKeys(creates(o)) {
+			r := creates(o)[id][0]
+			if r.Fault != plan.KindHang {
+				continue
+			}
+			waited := time.Duration(r.EndUS-r.ArrivalUS) * time.Microsecond
+			worst = max(worst, waited)
+			if r.EndedBy == "cap" || r.EndedBy == "shutdown" {
+				capped++
+			}
+			ev = append(ev, evidence(o, fmt.Sprintf("%s: the hung attempt was held %s, ended by the %s", id, ms(waited), r.EndedBy), line(r)))
+		}
+		j := Judgement{Evidence: ev}.measure("waited_ms", float64(worst.Milliseconds()))
+		switch {
+		case len(ev) == 0:
+			j.Verdict, j.Summary = finding.NA, "no request met the hang"
+		case capped > 0:
+			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("no request timeout: the client waited until the mock gave up after %s", ms(worst))
+		case worst > requestTimeoutMax:
+			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("the client waited %s on a hung request; the brief allows 10 s", ms(worst))
+		default:
+			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("the client abandoned the hung request after %s", ms(worst))
+		}
+		return j
+	},
+}

@@ -1,0 +1,124 @@
+// Package checks judges observations: one file a check, each a pure function of the runs'
+// journals and captured output, so each can be tested on recorded traffic without Docker.
+// docs/checks.md gives the rules in prose; thresholds.go the numbers and where they come from.
+package checks
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/itsm-grader/grader/grader/finding"
+	"github.com/itsm-grader/grader/grader/runner"
+)
+
+// Observations are all the runs of one grading.
+type Observations []runner.Observation
+
+// Of returns the runs of one scenario, by trial.
+func (o Observations) Of(scenario string) []runner.Observation {
+	var out []runner.Observation
+	for _, x := range o {
+		if x.Scenario == scenario && x.Journal != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Check is one measured check.
+type Check struct {
+	ID        string
+	Title     string
+	Severity  finding.Severity
+	Critical  bool
+	Indicator finding.Indicator
+	Question  string
+	Judge     func(Observations) Judgement
+}
+
+// Judgement is what a check concluded.
+type Judgement struct {
+	Verdict  finding.Verdict
+	Summary  string
+	Evidence []finding.Evidence
+	Measured map[string]float64
+}
+
+func judged(v finding.Verdict, format string, args ...any) Judgement {
+	return Judgement{Verdict: v, Summary: fmt.Sprintf(format, args...)}
+}
+
+func (j Judgement) with(ev ...finding.Evidence) Judgement {
+	j.Evidence = append(j.Evidence, ev...)
+	return j
+}
+
+func (j Judgement) measure(name string, v float64) Judgement {
+	if j.Measured == nil {
+		j.Measured = map[string]float64{}
+	}
+	j.Measured[name] = v
+	return j
+}
+
+// All lists the measured checks in report order.
+func All() []Check {
+	return []Check{
+		contractCheck, mappingAccuracy, mappingCompleteness, retryTransient, retryPermanent,
+		backoffGrowth, backoffJitter, retryBounded, retryAfter, requestTimeout, idempotencyKey,
+		idempotencyDuplicates, secretsOutput, secretsTransport, tlsVerification, waitBlocking,
+		loggingErrors, resultHonest,
+	}
+}
+
+// Run judges every check and returns its findings (a critical failure is flagged).
+func Run(obs Observations) []finding.Finding {
+	var out []finding.Finding
+	for _, c := range All() {
+		j := c.Judge(obs)
+		out = append(out, c.finding(j))
+	}
+	return out
+}
+
+// NotApplicable returns every check's finding as n/a with one reason (e.g. the build failed).
+func NotApplicable(reason string, except ...string) []finding.Finding {
+	skip := map[string]bool{}
+	for _, id := range except {
+		skip[id] = true
+	}
+	var out []finding.Finding
+	for _, c := range All() {
+		if !skip[c.ID] {
+			out = append(out, c.finding(judged(finding.NA, "%s", reason)))
+		}
+	}
+	return out
+}
+
+func (c Check) finding(j Judgement) finding.Finding {
+	sort.SliceStable(j.Evidence, func(a, b int) bool {
+		return j.Evidence[a].Scenario < j.Evidence[b].Scenario
+	})
+	return finding.Finding{
+		ID: c.ID, Title: c.Title, Verdict: j.Verdict, Severity: c.Severity,
+		Critical: c.Critical && j.Verdict == finding.Fail, Indicator: c.Indicator,
+		Summary: j.Summary, Evidence: j.Evidence, Measured: j.Measured, Question: c.Question,
+	}
+}
+
+// Indicators of the hiring kit's Coding Test (shared/seed).
+var (
+	indBackoff    = finding.Indicator{Kind: "positive", Text: "Proper exponential backoff with jitter"}
+	indIdempotent = finding.Indicator{Kind: "positive", Text: "Idempotent or safe retry semantics"}
+	indSecrets    = finding.Indicator{Kind: "positive", Text: "Secure header handling without logging secrets"}
+	indTokenLog   = finding.Indicator{Kind: "negative", Text: "Hardcoded credentials or logging sensitive tokens"}
+	indAIRisks    = finding.Indicator{Kind: "positive", Text: "Identifies AI-generated security risks (e.g., logging tokens, missing TLS verification)"}
+	indClassify   = finding.Indicator{Kind: "negative", Text: "Missing error classification for transient vs permanent failures"}
+	indRetryLogic = finding.Indicator{Kind: "positive", Text: "Corrects flawed retry logic (e.g., infinite loops, missing backoff)"}
+	indBlocking   = finding.Indicator{Kind: "negative", Text: "Blocking loops for retries"}
+	indMapping    = finding.Indicator{Kind: "positive", Text: "Validates schema mapping edge cases AI missed"}
+	indSpecs      = finding.Indicator{Kind: "positive", Text: "Follows documented specs step-by-step"}
+	indLogging    = finding.Indicator{Kind: "requirement", Text: "Coding Test: include retry logic with exponential backoff and proper error logging"}
+	indHonest     = finding.Indicator{Kind: "requirement", Text: "Coding Test: a robust client that reports what it really did"}
+)

@@ -1,0 +1,24 @@
+package checks
+
+import "github.com/itsm-grader/grader/grader/finding"
+
+var contractCheck = Check{
+	ID: "build.contract", Title: "Builds and honours the entry-point contract", Severity: finding.High,
+	Indicator: indSpecs,
+	Question:  "Walk me through how you checked your package against the brief's contract before handing it in.",
+	Judge: func(obs Observations) Judgement {
+		if j, ok := missing(obs, "happy"); ok {
+			return j
+		}
+		o := obs.Of("happy")[0]
+		switch o.Outcome.Kind {
+		case "resolved", "rejected":
+			return judged(finding.Pass, "the bundle built and syncTickets() settled (%s) in the no-fault scenario", o.Outcome.Kind)
+		case "contract":
+			return judged(finding.Fail, "syncTickets is not a function: %s", capText(o.Outcome.Error, 200)).with(evidence(o, "the driver's record"))
+		default:
+			return judged(finding.Fail, "the process ended before syncTickets() settled (exit %d%s)", o.Run.ExitCode, killed(o)).
+				with(evidence(o, "last lines of stderr", tailLines(o.Run.Stderr.Data, o.Tokens, 5)...))
+		}
+	},
+}

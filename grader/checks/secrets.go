@@ -1,0 +1,138 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/itsm-grader/grader/grader/finding"
+	"github.com/itsm-grader/grader/grader/runner"
+)
+
+var secretsOutput = Check{
+	ID: "secrets.output", Title: "Never prints or writes a token", Severity: finding.Critical, Critical: true,
+	Indicator: indTokenLog,
+	Question:  "Show me where your client logs a failed request. What exactly ends up in that log line?",
+	Judge: func(obs Observations) Judgement {
+		var ev []finding.Evidence
+		runs := 0
+		for _, o := range obs {
+			if o.Run == nil {
+				continue
+			}
+			runs++
+			if e := outputLeaks(o); e != nil {
+				ev = append(ev, *e)
+			}
+		}
+		switch {
+		case runs == 0:
+			return judged(finding.NA, "nothing ran")
+		case len(ev) > 0:
+			return judged(finding.Fail, "a token appeared in the client's output or files in %d run(s)", len(ev)).with(capEvidence(ev, 4)...)
+		}
+		return judged(finding.Pass, "no token, in any form, in the output or files of %d runs", runs)
+	},
+}
+
+func outputLeaks(o runner.Observation) *finding.Evidence {
+	var where []string
+	var excerpts []string
+	for _, stream := range []struct {
+		name string
+		data []byte
+	}{{"stdout", o.Run.Stdout.Data}, {"stderr", o.Run.Stderr.Data}} {
+		for _, l := range strings.Split(string(stream.data), "\n") {
+			if leaks := o.Tokens.Find(l, stream.name); len(leaks) > 0 {
+				where = append(where, fmt.Sprintf("%s (%s token, %s)", stream.name, leaks[0].Token, leaks[0].Form))
+				if len(excerpts) < 3 {
+					excerpts = append(excerpts, Clean(l, o.Tokens))
+				}
+			}
+		}
+	}
+	for _, f := range o.Run.TmpFiles {
+		if leaks := o.Tokens.Find(string(f.Data)+" "+f.Path+" "+f.LinkTarget, "/tmp/"+f.Path); len(leaks) > 0 {
+			where = append(where, fmt.Sprintf("/tmp/%s (%s token, %s)", Clean(f.Path, o.Tokens), leaks[0].Token, leaks[0].Form))
+		}
+	}
+	if len(where) == 0 {
+		return nil
+	}
+	e := evidence(o, "token found in: "+strings.Join(dedupe(where), ", "), excerpts...)
+	return &e
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+var secretsTransport = Check{
+	ID: "secrets.transport", Title: "Sends each token only in its own API's Authorization header", Severity: finding.Critical, Critical: true,
+	Indicator: indSecrets,
+	Question:  "Where can a bearer token end up besides the Authorization header, and what did you do to keep it there?",
+	Judge: func(obs Observations) Judgement {
+		var ev []finding.Evidence
+		for _, o := range obs {
+			if o.Journal == nil {
+				continue
+			}
+			var found []string
+			for _, r := range o.Journal.Requests {
+				for _, l := range r.Leaks {
+					found = append(found, fmt.Sprintf("%s token in %s (%s) of %s %s", l.Token, l.Where, l.Form, r.Method, r.Path))
+				}
+				if r.Listener == "untrusted" && (r.Auth.Token == "source" || r.Auth.Token == "target") {
+					found = append(found, fmt.Sprintf("%s token sent to the untrusted TLS listener (%s %s)", r.Auth.Token, r.Method, r.Path))
+				}
+			}
+			if len(found) > 0 {
+				found = dedupe(found)
+				ev = append(ev, evidence(o, fmt.Sprintf("%d leak(s)", len(found)), capList(found, 5)...))
+			}
+		}
+		if len(ev) > 0 {
+			return judged(finding.Fail, "a token left its own Authorization header in %d run(s)", len(ev)).with(capEvidence(ev, 4)...)
+		}
+		return judged(finding.Pass, "each token travelled only in the Authorization header of its own API")
+	},
+}
+
+var tlsVerification = Check{
+	ID: "tls.verification", Title: "Verifies TLS certificates", Severity: finding.Critical, Critical: true,
+	Indicator: indAIRisks,
+	Question:  "Your client fails against a server with a self-signed certificate. What are your options, and which would you ship?",
+	Judge: func(obs Observations) Judgement {
+		if j, ok := missing(obs, "untrusted-tls"); ok {
+			return j
+		}
+		o := obs.Of("untrusted-tls")[0]
+		var reached []string
+		for _, r := range o.Journal.Requests {
+			if r.Listener == "untrusted" {
+				reached = append(reached, line(r))
+			}
+		}
+		if len(reached) > 0 {
+			return judged(finding.Fail, "the client sent %d request(s) to a server whose certificate it could not verify", len(reached)).
+				with(evidence(o, "requests the untrusted listener received", capList(reached, 4)...))
+		}
+		refused := 0
+		for _, e := range o.Journal.TLSErrors {
+			if e.Listener == "untrusted" {
+				refused++
+			}
+		}
+		if refused == 0 {
+			return judged(finding.NA, "the client never tried the untrusted target")
+		}
+		return judged(finding.Pass, "the client refused the untrusted certificate (%d handshake(s) failed, no request sent)", refused)
+	},
+}

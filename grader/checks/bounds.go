@@ -64,7 +64,7 @@ var retryAfter = Check{
 					switch {
 					case g < want-slack:
 						early = append(early, e)
-					case g > 2*want+2*time.Second:
+					case g > retryAfterLate*want+2*time.Second:
 						late = append(late, e)
 					default:
 						good = append(good, e)
@@ -79,7 +79,7 @@ var retryAfter = Check{
 		case len(early) > 0:
 			return judged(finding.Fail, "%d retr(ies) came before the server's Retry-After", len(early)).with(capEvidence(early, 4)...)
 		case len(late) > 0:
-			return judged(finding.Warn, "Retry-After respected, but %d retr(ies) waited more than twice as long as asked", len(late)).with(capEvidence(late, 4)...)
+			return judged(finding.Warn, "Retry-After respected, but %d retr(ies) waited more than three times as long as asked", len(late)).with(capEvidence(late, 4)...)
 		case len(good) == 0:
 			return judged(finding.NA, "no rate-limited request")
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/stretchr/testify/require"
 
-	"github.com/itsm-grader/grader/sandbox/internal/enginetest"
+	"github.com/itsm-grader/grader/sandbox/enginetest"
 )
 
 // createContainer creates a container with no network, and removes it when the test ends.

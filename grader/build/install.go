@@ -113,17 +113,22 @@ func npmCI(ctx context.Context, src string, opts Options) (*Failure, error) {
 	if err != nil {
 		return nil, err
 	}
+	network := hostNetworkConfig(ctx, npm)
 	home := filepath.Join(opts.Workdir, "npm-home")
 	cache := opts.Cache
 	if cache == "" {
 		cache = filepath.Join(opts.Workdir, "npm-cache")
 	}
 	npmrc := filepath.Join(opts.Workdir, "npmrc")
-	conf := fmt.Sprintf("registry=%s\nreplace-registry-host=always\nignore-scripts=true\naudit=false\nfund=false\nupdate-notifier=false\n", registry)
+	conf := fmt.Sprintf("registry=%s\nreplace-registry-host=always\nignore-scripts=true\naudit=false\nfund=false\nupdate-notifier=false\n%s", registry, network)
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, fmt.Errorf("npm home: %w", err)
 	}
 	if err := os.WriteFile(npmrc, []byte(conf), 0o600); err != nil {
+		return nil, fmt.Errorf("write npmrc: %w", err)
+	}
+	globalrc := filepath.Join(opts.Workdir, "npmrc-global") // empty: the host's global npmrc is not read
+	if err := os.WriteFile(globalrc, nil, 0o600); err != nil {
 		return nil, fmt.Errorf("write npmrc: %w", err)
 	}
 	timeout := opts.InstallTimeout
@@ -133,9 +138,14 @@ func npmCI(ctx context.Context, src string, opts Options) (*Failure, error) {
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund",
-		"--userconfig", npmrc, "--globalconfig", npmrc, "--registry", registry, "--cache", cache, "--omit=dev")
+		"--userconfig", npmrc, "--globalconfig", globalrc, "--registry", registry, "--cache", cache, "--omit=dev")
 	cmd.Dir = src
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "npm_config_userconfig=" + npmrc}
+	for _, k := range passEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
@@ -167,4 +177,27 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// passEnv are the host's variables that say how to reach the network (proxies, CAs); npm
+// keeps them, nothing else of the host's environment.
+var passEnv = []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+
+// networkKeys are the host npm's settings for reaching its registry (a CA bundle, a proxy),
+// carried into the build's own configuration; nothing of the submission's .npmrc is.
+var networkKeys = []string{"cafile", "proxy", "https-proxy", "noproxy", "strict-ssl"}
+
+func hostNetworkConfig(ctx context.Context, npm string) string {
+	var b strings.Builder
+	for _, k := range networkKeys {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		out, err := exec.CommandContext(cctx, npm, "config", "get", k).Output()
+		cancel()
+		v := strings.TrimSpace(string(out))
+		if err != nil || v == "" || v == "null" || v == "undefined" {
+			continue
+		}
+		fmt.Fprintf(&b, "%s=%s\n", k, v)
+	}
+	return b.String()
 }

@@ -42,12 +42,13 @@ func Clean(s string, tok *secrets.Tokens) string {
 	return b.String()
 }
 
-// outputLines returns the candidate's stdout and stderr lines.
+// outputLines returns the candidate's stdout and stderr lines, without the driver's own
+// result line.
 func outputLines(o runner.Observation) []string {
 	var out []string
 	for _, data := range [][]byte{o.Run.Stdout.Data, o.Run.Stderr.Data} {
 		for _, l := range strings.Split(string(data), "\n") {
-			if strings.TrimSpace(l) != "" {
+			if strings.TrimSpace(l) != "" && (o.Marker == "" || !strings.HasPrefix(l, o.Marker)) {
 				out = append(out, l)
 			}
 		}

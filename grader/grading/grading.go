@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/itsm-grader/grader/grader/build"
@@ -73,7 +74,9 @@ func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 func buildFailed(meta report.Submission, f *build.Failure) *report.Report {
 	info := report.Build{Stage: f.Stage, Summary: checks.Clean(f.Summary, nil)}
 	for _, m := range f.Messages {
-		info.Messages = append(info.Messages, checks.Clean(m.String(), nil))
+		for _, l := range strings.Split(strings.TrimRight(m.String(), "\n"), "\n") {
+			info.Messages = append(info.Messages, checks.Clean(l, nil))
+		}
 	}
 	contract := finding.Finding{
 		ID: "build.contract", Title: "Builds and honours the entry-point contract", Verdict: finding.Fail, Severity: finding.High,

@@ -20,7 +20,9 @@ type Observation struct {
 	Plan     *plan.Plan
 	Budget   suite.Scenario
 	Tokens   *secrets.Tokens
-	Run      *sandbox.Result
+	// Marker starts the driver's own result line on stdout.
+	Marker string
+	Run    *sandbox.Result
 	// Journal is the mock's journal; JournalErr says why it could not be read.
 	Journal    *journal.Log
 	JournalErr string
@@ -65,7 +67,7 @@ func (o Outcome) SyncResult() (SyncResult, bool) {
 }
 
 func observe(sc suite.Scenario, p *plan.Plan, trial int, tok *secrets.Tokens, marker string, res *sandbox.Result) Observation {
-	o := Observation{Scenario: sc.Name, Trial: trial, Plan: p, Budget: sc, Tokens: tok, Run: res, Outcome: outcome(res, marker)}
+	o := Observation{Scenario: sc.Name, Trial: trial, Plan: p, Budget: sc, Tokens: tok, Marker: marker, Run: res, Outcome: outcome(res, marker)}
 	l, err := journal.Read(bytes.NewReader(res.Journal.Data), 0)
 	if err != nil {
 		o.JournalErr = err.Error()

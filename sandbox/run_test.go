@@ -95,7 +95,9 @@ func TestCancellationStopsARunPromptly(t *testing.T) {
 	res, err := s.Run(ctx, friendlySpec(t, "happy", `await new Promise(r => setTimeout(r, 60000));`))
 	require.ErrorContains(t, err, "test deadline")
 	require.Less(t, time.Since(start), 20*time.Second)
-	requireNothingLeft(t, s, res.RunID)
+	if res != nil { // nil when the deadline passed while the run waited for a slot
+		requireNothingLeft(t, s, res.RunID)
+	}
 }
 
 // TestPruneRemovesWhatADeadGraderLeft makes a container labelled as made by a grader process of
@@ -160,4 +162,31 @@ func TestAnExistingRuntimeImageCanBeNamed(t *testing.T) {
 	res, err := s.Run(context.Background(), friendlySpec(t, "happy", friendlyJS))
 	require.NoError(t, err)
 	require.Equal(t, 0, res.ExitCode, string(res.Stderr.Data))
+}
+
+// TestRunsBeyondTheLimitWait: with MaxRuns 1, a second run starts only when the first is done.
+func TestRunsBeyondTheLimitWait(t *testing.T) {
+	t.Parallel()
+	base := sandboxForTest(t)
+	s, err := New(context.Background(), Options{RuntimeImage: base.runtimeImage, GraderBinary: graderBinary, MaxRuns: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	results := make(chan *Result, 2)
+	for range 2 {
+		go func() {
+			res, err := s.Run(context.Background(), friendlySpec(t, "happy", `await new Promise(r => setTimeout(r, 500));`))
+			if err != nil {
+				t.Error(err)
+			}
+			results <- res
+		}()
+	}
+	a, b := <-results, <-results
+	require.NotNil(t, a)
+	require.NotNil(t, b)
+	first, second := a, b
+	if b.Timeline.Start.Before(a.Timeline.Start) {
+		first, second = b, a
+	}
+	require.False(t, second.Timeline.Start.Before(first.Timeline.Done), "the second run began after the first had finished")
 }

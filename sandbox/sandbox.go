@@ -28,7 +28,11 @@ type Options struct {
 	// RuntimeImage, when set, is used as the candidate image instead of building one (for a user
 	// with a registry, e.g. node:24-bookworm-slim); its entrypoint must run node.
 	RuntimeImage string
-	Logger       *slog.Logger
+	// MaxRuns caps the runs in flight across all callers of this sandbox (default 3): gradings
+	// in parallel share the machine, and timing measurements need it not to be oversubscribed
+	// (BenchmarkDrift: 8 runs on 2 cores triple the noise).
+	MaxRuns int
+	Logger  *slog.Logger
 }
 
 // Sandbox runs candidates. It is safe for concurrent use.
@@ -38,6 +42,7 @@ type Sandbox struct {
 	runtimeImage string
 	mockImage    string
 	cpuByCgroup  bool
+	slots        chan struct{}
 }
 
 // New connects to the engine (negotiating the API version), removes what dead graders left
@@ -56,6 +61,10 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	if opts.MaxRuns <= 0 {
+		opts.MaxRuns = 3
+	}
+	s.slots = make(chan struct{}, opts.MaxRuns)
 	return s, nil
 }
 

@@ -141,18 +141,19 @@ func windows(token string) []string {
 	return out
 }
 
-// Redact replaces every form of either token in s with a marker naming the token.
+// Redact replaces every form of either token in s with a marker naming the token: whole forms
+// of both tokens first, then fragments, so one token's fragment never eats into the other.
 func (t *Tokens) Redact(s string) string {
 	for _, nt := range t.named() {
-		if nt[1] == "" {
-			continue
+		if nt[1] != "" {
+			for _, f := range forms(nt[1]) {
+				s = strings.ReplaceAll(s, f[1], "[REDACTED-"+nt[0]+"-token]")
+			}
 		}
-		marker := "[REDACTED-" + nt[0] + "-token]"
-		for _, f := range forms(nt[1]) {
-			s = strings.ReplaceAll(s, f[1], marker)
-		}
+	}
+	for _, nt := range t.named() {
 		for _, w := range windows(nt[1]) {
-			s = strings.ReplaceAll(s, w, marker)
+			s = strings.ReplaceAll(s, w, "[REDACTED-"+nt[0]+"-token]")
 		}
 	}
 	return s

@@ -1,0 +1,69 @@
+package checks
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/itsm-grader/grader/harness/secrets"
+)
+
+// TestEveryCheckHasBothSidesInTheCorpus: each check must be shown passing (the ideal
+// submission) and failing (at least one calibration submission built to trigger it), so no
+// check is untested end to end. The corpus test grades them in Docker.
+func TestEveryCheckHasBothSidesInTheCorpus(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("..", "..", "fixtures", "submissions")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	triggers := map[string][]string{}
+	var ideal map[string]string
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name(), "expected.yaml"))
+		require.NoError(t, err, e.Name())
+		var exp struct {
+			Expect map[string]string `yaml:"expect"`
+		}
+		require.NoError(t, yaml.Unmarshal(raw, &exp), e.Name())
+		if e.Name() == "ideal" {
+			ideal = exp.Expect
+		}
+		for id, v := range exp.Expect {
+			if v == "fail" {
+				triggers[id] = append(triggers[id], e.Name())
+			}
+		}
+	}
+	require.NotNil(t, ideal, "the corpus has an ideal submission")
+	for _, c := range All() {
+		require.Equal(t, "pass", ideal[c.ID], "%s: the ideal submission passes it", c.ID)
+		if c.ID == "build.contract" {
+			continue // its failing side is the build package's table of broken submissions
+		}
+		require.NotEmpty(t, triggers[c.ID], "%s: no calibration submission is expected to fail it", c.ID)
+	}
+}
+
+func TestCleanNeutralisesCandidateOutput(t *testing.T) {
+	t.Parallel()
+	tok := secrets.New("src_abcdefghijklmnopqrstuvwx", "tgt_abcdefghijklmnopqrstuvwx")
+	cases := []struct{ name, in, want string }{
+		{"plain text", "retrying INC0010001 after 503", "retrying INC0010001 after 503"},
+		{"ANSI colours", "\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`},
+		{"carriage return overwrite", "ok\rFAKE", `ok\x0dFAKE`},
+		{"invalid UTF-8 stays visible", "a\xffb", `a\xffb`},
+		{"bidi override", "abc\u202Edcba", `abc\x202edcba`},
+		{"a token", "Authorization: Bearer tgt_abcdefghijklmnopqrstuvwx", "Authorization: Bearer [REDACTED-target-token]"},
+		{"capped", strings.Repeat("x", 500), strings.Repeat("x", maxLine) + "…"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, Clean(tc.in, tok))
+		})
+	}
+}

@@ -1,0 +1,93 @@
+package grading_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsm-grader/grader/grader/grading"
+)
+
+// TestStability grades the whole corpus GRADER_STABILITY_ROUNDS times (default 5), four
+// gradings in parallel, and requires every verdict to be identical every time. It also reports
+// how much each measured number moved between rounds: the noise the thresholds stand against.
+// It runs only with GRADER_STABILITY=1 (make stability): it takes tens of minutes.
+func TestStability(t *testing.T) {
+	if os.Getenv("GRADER_STABILITY") != "1" {
+		t.Skip("set GRADER_STABILITY=1 (make stability)")
+	}
+	rounds := 5
+	if v := os.Getenv("GRADER_STABILITY_ROUNDS"); v != "" {
+		_, err := fmt.Sscan(v, &rounds)
+		require.NoError(t, err)
+	}
+	sb := newSandbox(t)
+	dir := filepath.Join(repoRoot(t), "fixtures", "submissions")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	type key struct{ sub, finding string }
+	var mu sync.Mutex
+	verdicts := map[key]map[string]int{}
+	measured := map[string][]float64{}
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range jobs {
+				rep, err := grading.Grade(context.Background(), grading.Options{Source: filepath.Join(dir, name), Sandbox: sb})
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+					continue
+				}
+				mu.Lock()
+				for _, f := range rep.Findings {
+					k := key{name, f.ID}
+					if verdicts[k] == nil {
+						verdicts[k] = map[string]int{}
+					}
+					verdicts[k][string(f.Verdict)]++
+					for m, v := range f.Measured {
+						mk := name + " " + f.ID + " " + m
+						measured[mk] = append(measured[mk], v)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for r := 0; r < rounds; r++ {
+		for _, e := range entries {
+			if e.IsDir() {
+				jobs <- e.Name()
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	var unstable []string
+	for k, vs := range verdicts {
+		if len(vs) > 1 {
+			unstable = append(unstable, fmt.Sprintf("%s %s: %v", k.sub, k.finding, vs))
+		}
+	}
+	sort.Strings(unstable)
+	var noise []string
+	for k, vs := range measured {
+		sort.Float64s(vs)
+		if strings.HasSuffix(k, "_ms") && len(vs) > 1 {
+			noise = append(noise, fmt.Sprintf("%-70s min %8.0f  max %8.0f  spread %6.0f ms", k, vs[0], vs[len(vs)-1], vs[len(vs)-1]-vs[0]))
+		}
+	}
+	sort.Strings(noise)
+	t.Logf("measured spread across %d rounds:\n%s", rounds, strings.Join(noise, "\n"))
+	require.Empty(t, unstable, "verdicts that changed between rounds")
+}

@@ -98,7 +98,7 @@ func timeline(run Run) Chart {
 }
 
 func tickStep(end int64) int64 {
-	for _, s := range []int64{250, 500, 1000, 2000, 5000, 10000, 20000, 30000, 60000} {
+	for _, s := range []int64{25, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000, 30000, 60000} {
 		if end/s <= 10 {
 			return s
 		}
@@ -108,12 +108,12 @@ func tickStep(end int64) int64 {
 
 func markClass(a Attempt) string {
 	switch {
+	case a.Outcome == "reset" || a.Outcome == "empty" || a.Outcome == "none" || a.Outcome == "truncated":
+		return "lost" // even when the ticket was created: the client never heard
 	case a.Replay:
 		return "replay"
 	case a.Created || (a.Status >= 200 && a.Status < 300):
 		return "ok"
-	case a.Outcome == "reset" || a.Outcome == "empty" || a.Outcome == "none" || a.Outcome == "truncated":
-		return "lost"
 	default:
 		return "err"
 	}

@@ -40,6 +40,7 @@ lint:
 bench: node24 docker
 	go test -run XXX -bench . -benchtime 2000x ./harness/...
 	go test -run XXX -bench . -benchtime 10x ./sandbox/
+	go test -run XXX -bench Grade -benchtime 2x ./grader/grading/
 
 # The demo grades a few calibration submissions and writes their reports to $(OUT)/<name>/.
 DEMO_SUBMISSIONS := ideal unreviewed-ai-draft no-idempotency-key tls-verification-off

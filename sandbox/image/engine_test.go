@@ -13,7 +13,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/stretchr/testify/require"
 
-	"github.com/itsm-grader/grader/sandbox/enginetest"
+	"github.com/itsm-grader/grader/sandbox/testenv"
 )
 
 // createContainer creates a container with no network, and removes it when the test ends.
@@ -59,7 +59,7 @@ func runContainer(t *testing.T, cli *client.Client, cfg *container.Config) (int6
 }
 
 func TestRuntimeWithEngine(t *testing.T) {
-	cli := enginetest.Client(t)
+	cli := testenv.Client(t)
 	node := nodeBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -113,7 +113,7 @@ console.log(before, (fs.statSync("/tmp").mode & 0o7777).toString(8), os.homedir(
 }
 
 func TestMockWithEngine(t *testing.T) {
-	cli := enginetest.Client(t)
+	cli := testenv.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 

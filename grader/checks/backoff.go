@@ -73,6 +73,9 @@ var backoffGrowth = Check{
 			desc += fmt.Sprintf("retry %d: median %s, longest %s over %d; ", i+1, ms(medianOf(d)), ms(e), len(d))
 		}
 		j := Judgement{Evidence: append([]finding.Evidence{{Scenario: "backoff", Text: desc}}, ev...)}
+		if c, text, ok := backoffCap(obs); ok {
+			j = j.with(finding.Evidence{Scenario: "outage", Text: text}).measure("cap_ms", float64(c.Milliseconds()))
+		}
 		first, last := env[0], env[len(env)-1]
 		if last < noBackoff {
 			j.Verdict, j.Summary = finding.Fail, "no backoff: retries follow each other at once (none)"
@@ -133,4 +136,35 @@ var backoffJitter = Check{
 		}
 		return j
 	},
+}
+
+// backoffCap looks for the cap of a backoff in the outage, where the client retries for as long
+// as it allows itself: the longest wait per retry index (across tickets) stops growing. It is
+// evidence for the interviewer, not part of the verdict.
+func backoffCap(obs Observations) (time.Duration, string, bool) {
+	outage := obs.Of("outage")
+	if len(outage) == 0 {
+		return 0, "", false
+	}
+	var env []time.Duration
+	for _, rs := range creates(outage[0]) {
+		for i := 1; i < len(rs); i++ {
+			for len(env) < i {
+				env = append(env, 0)
+			}
+			env[i-1] = max(env[i-1], gap(rs[i-1], rs[i]))
+		}
+	}
+	if len(env) < 5 {
+		return 0, "", false
+	}
+	// The cap is where three successive envelopes stay within 30 % of their largest.
+	for i := 0; i+3 <= len(env); i++ {
+		w := env[i : i+3]
+		top, low := slices.Max(w), slices.Min(w)
+		if env[i] >= noBackoff && float64(low) >= 0.7*float64(top) && (i == 0 || float64(env[i-1]) < 0.7*float64(top)) {
+			return top, fmt.Sprintf("the waits level off from retry %d at about %s: a cap", i+1, ms(top)), true
+		}
+	}
+	return 0, fmt.Sprintf("no cap seen: the longest waits over %d retries were %s … %s", len(env), ms(env[0]), ms(env[len(env)-1])), false
 }

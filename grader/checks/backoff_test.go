@@ -1,0 +1,83 @@
+package checks
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsm-grader/grader/grader/finding"
+	"github.com/itsm-grader/grader/grader/runner"
+	"github.com/itsm-grader/grader/harness/journal"
+	"github.com/itsm-grader/grader/harness/plan"
+	"github.com/itsm-grader/grader/sandbox"
+)
+
+// traffic builds a run in which each ticket's attempts follow the waits policy gives (wait
+// before retry i, 1-based), each attempt taking 2 ms.
+func traffic(scenario string, trial, tickets, attempts int, policy func(i int) time.Duration) runner.Observation {
+	l := &journal.Log{}
+	seq := int64(0)
+	for t := 1; t <= tickets; t++ {
+		at := int64(1000 * t)
+		for a := 1; a <= attempts; a++ {
+			if a > 1 {
+				at += policy(a - 1).Microseconds()
+			}
+			seq++
+			l.Requests = append(l.Requests, journal.Request{Seq: seq, Endpoint: "target.create", Ticket: fmt.Sprintf("INC%07d", t),
+				Attempt: a, ArrivalUS: at, EndUS: at + 2000, Fault: "status_503", Status: 503, Outcome: "response", EndedBy: "server"})
+			at += 2000
+		}
+	}
+	return runner.Observation{Scenario: scenario, Trial: trial, Plan: &plan.Plan{Name: scenario}, Journal: l,
+		Run: &sandbox.Result{CPUKnown: true, CPU: 300 * time.Millisecond, Wall: 3 * time.Second}}
+}
+
+func backoffRuns(policy func(i int) time.Duration) Observations {
+	var obs Observations
+	for trial := 1; trial <= 3; trial++ {
+		obs = append(obs, traffic("backoff", trial, 5, 5, policy))
+	}
+	return obs
+}
+
+// TestBackoffChecksOnRecordedTraffic: each backoff shape must trigger the verdict it should, and
+// only that one.
+func TestBackoffChecksOnRecordedTraffic(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	jitter := func(d time.Duration) time.Duration { return time.Duration(rng.Float64() * float64(d)) }
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	cases := []struct {
+		name           string
+		policy         func(i int) time.Duration
+		growth, jitter finding.Verdict
+	}{
+		{"exponential with full jitter", func(i int) time.Duration { return jitter(ms(200 << (i - 1))) }, finding.Pass, finding.Pass},
+		{"exponential without jitter", func(i int) time.Duration { return ms(200 << (i - 1)) }, finding.Pass, finding.Fail},
+		{"linear without jitter", func(i int) time.Duration { return ms(300 * i) }, finding.Warn, finding.Fail},
+		{"constant with jitter", func(int) time.Duration { return ms(300) + jitter(ms(200)) }, finding.Fail, finding.Pass},
+		{"no backoff at all", func(int) time.Duration { return ms(3) }, finding.Fail, finding.Fail},
+	}
+	for _, tc := range cases {
+		obs := backoffRuns(tc.policy)
+		require.Equal(t, tc.growth, backoffGrowth.Judge(obs).Verdict, "%s: growth", tc.name)
+		require.Equal(t, tc.jitter, backoffJitter.Judge(obs).Verdict, "%s: jitter", tc.name)
+	}
+}
+
+func TestBackoffCapIsFoundInTheOutage(t *testing.T) {
+	t.Parallel()
+	capped := func(i int) time.Duration { return min(time.Duration(200<<(i-1))*time.Millisecond, 3*time.Second) }
+	obs := append(backoffRuns(capped), traffic("outage", 1, 3, 10, capped))
+	j := backoffGrowth.Judge(obs)
+	require.Equal(t, finding.Pass, j.Verdict)
+	require.InDelta(t, 3000, j.Measured["cap_ms"], 10)
+
+	uncapped := func(i int) time.Duration { return time.Duration(100<<(i-1)) * time.Millisecond }
+	obs = append(backoffRuns(uncapped), traffic("outage", 1, 3, 8, uncapped))
+	require.NotContains(t, backoffGrowth.Judge(obs).Measured, "cap_ms")
+}

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsm-grader/grader/sandbox/testenv"
+)
+
+// TestGradeASubmissionThatDoesNotBuild runs the whole command on a submission with a syntax
+// error: it still writes the three reports, says so, and exits 0 (grading worked; the candidate
+// did badly).
+func TestGradeASubmissionThatDoesNotBuild(t *testing.T) {
+	testenv.Client(t)
+	sub := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(sub, "src"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sub, "package.json"), []byte(`{"name":"broken","type":"module"}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(sub, "src", "index.ts"), []byte("export async function syncTickets( {\n"), 0o644))
+	out := filepath.Join(t.TempDir(), "report")
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), Env{
+		Args:   []string{"grade", sub, "--out", out, "--node", testenv.Node24(t), "--grader-binary", testenv.GraderBinary(t)},
+		Stdout: &stdout, Stderr: &stderr,
+	})
+	require.Equal(t, ExitOK, code, stderr.String())
+	require.Contains(t, stdout.String(), "FAIL build.contract")
+	for _, f := range []string{"report.json", "report.md", "report.html"} {
+		require.FileExists(t, filepath.Join(out, f))
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
+	var rep struct {
+		SchemaVersion int `json:"schemaVersion"`
+		Build         struct {
+			Stage    string   `json:"stage"`
+			Messages []string `json:"messages"`
+		} `json:"build"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	require.Equal(t, 1, rep.SchemaVersion)
+	require.Equal(t, "bundle", rep.Build.Stage)
+	require.Contains(t, rep.Build.Messages[0], "src/index.ts:2:1")
+}
+
+func TestGradeCommandLine(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"no submission", []string{"grade", "--out", "x"}, ExitUsage, "exactly one submission"},
+		{"no --out", []string{"grade", "sub"}, ExitUsage, "--out DIR is required"},
+		{"two submissions", []string{"grade", "a", "b", "--out", "x"}, ExitUsage, "exactly one submission"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			require.Equal(t, tc.code, Run(context.Background(), Env{Args: tc.args, Stdout: &stdout, Stderr: &stderr}))
+			require.Contains(t, stderr.String(), tc.err)
+		})
+	}
+}

@@ -61,16 +61,18 @@ var backoffGrowth = Check{
 		if len(delays) < 2 {
 			return judged(finding.NA, "too few retries in the backoff scenario to measure growth (%d retry index(es))", len(delays)).with(ev...)
 		}
-		// The upper envelope (the longest wait) per retry index: a policy's bound grows as the
-		// policy says whatever its jitter, and with 15 samples the envelope of full jitter is
-		// tight where medians and means are not (simulated: 0.01 % misclassified against 2.6 %
-		// for the median of 9).
+		// The upper envelope per retry index: a policy's bound grows as the policy says whatever
+		// its jitter, and with 15 samples the envelope of full jitter is tight where medians and
+		// means are not. The third-longest wait, not the longest: under load a few waits stretch
+		// by a scheduling stall of up to a few hundred ms, and one such outlier moved the longest
+		// enough to flip a verdict once in 100 gradings (make stability). Simulated with 3 % of
+		// waits stretched: 0.3 % misclassified, against 9.5 % for the longest.
 		var env []time.Duration
 		desc := ""
 		for i, d := range delays {
-			e := slices.Max(d)
+			e := envelope(d)
 			env = append(env, e)
-			desc += fmt.Sprintf("retry %d: median %s, longest %s over %d; ", i+1, ms(medianOf(d)), ms(e), len(d))
+			desc += fmt.Sprintf("retry %d: median %s, third-longest %s over %d; ", i+1, ms(medianOf(d)), ms(e), len(d))
 		}
 		j := Judgement{Evidence: append([]finding.Evidence{{Scenario: "backoff", Text: desc}}, ev...)}
 		if c, text, ok := backoffCap(obs); ok {
@@ -86,9 +88,9 @@ var backoffGrowth = Check{
 		j = j.measure("growth_factor", math.Round(g*100)/100).measure("late_growth_factor", math.Round(late*100)/100).measure("first_delay_ms", float64(first.Milliseconds()))
 		switch {
 		case g >= exponentialRatio && late >= exponentialRatio:
-			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("exponential: the longest wait grows by a factor of %.2f per retry (from %s to %s)", g, ms(first), ms(last))
+			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("exponential: the upper envelope of the waits grows by a factor of %.2f per retry (from %s to %s)", g, ms(first), ms(last))
 		case g >= linearRatio:
-			j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("linear-like: the longest wait grows by %.2f per retry overall but only %.2f late (from %s to %s)", g, late, ms(first), ms(last))
+			j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("linear-like: the upper envelope of the waits grows by %.2f per retry overall but only %.2f late (from %s to %s)", g, late, ms(first), ms(last))
 		default:
 			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("constant: the wait stays near %s (growth factor %.2f)", ms(medianOf(delays[0])), g)
 		}
@@ -167,4 +169,15 @@ func backoffCap(obs Observations) (time.Duration, string, bool) {
 		}
 	}
 	return 0, fmt.Sprintf("no cap seen: the longest waits over %d retries were %s … %s", len(env), ms(env[0]), ms(env[len(env)-1])), false
+}
+
+// envelope is the third-longest of a retry index's waits (the longest when there are fewer
+// than five).
+func envelope(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	if len(s) < 5 {
+		return s[len(s)-1]
+	}
+	return s[len(s)-3]
 }

@@ -22,3 +22,9 @@ var contractCheck = Check{
 		}
 	},
 }
+
+// BuildFailed is the build.contract finding of a submission that did not build: the grading
+// stops there, so it is judged from the build's messages rather than from a run.
+func BuildFailed(summary string, messages []string) finding.Finding {
+	return contractCheck.finding(judged(finding.Fail, "%s", summary).with(finding.Evidence{Text: "compiler and installer messages", Excerpts: messages}))
+}

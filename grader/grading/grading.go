@@ -78,13 +78,7 @@ func buildFailed(meta report.Submission, f *build.Failure) *report.Report {
 			info.Messages = append(info.Messages, checks.Clean(l, nil))
 		}
 	}
-	contract := finding.Finding{
-		ID: "build.contract", Title: "Builds and honours the entry-point contract", Verdict: finding.Fail, Severity: finding.High,
-		Indicator: finding.Indicator{Kind: "positive", Text: "Follows documented specs step-by-step"},
-		Summary:   fmt.Sprintf("the submission did not build (%s): %s", f.Stage, info.Summary),
-		Evidence:  []finding.Evidence{{Text: "compiler and installer messages", Excerpts: info.Messages}},
-		Question:  "Walk me through how you checked your package against the brief's contract before handing it in.",
-	}
+	contract := checks.BuildFailed(fmt.Sprintf("the submission did not build (%s): %s", f.Stage, info.Summary), info.Messages)
 	findings := append([]finding.Finding{contract}, checks.NotApplicable("the submission did not build, so nothing ran", "build.contract")...)
 	return report.New(meta, info, findings, nil, time.Now())
 }

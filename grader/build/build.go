@@ -75,6 +75,10 @@ func (m Message) String() string {
 	return fmt.Sprintf("%s:%d:%d: %s", m.File, m.Line, m.Col, m.Text)
 }
 
+// SourceDir is where Build copies the submission inside its workdir (with node_modules once
+// installed): the static review reads it there.
+func SourceDir(workdir string) string { return filepath.Join(workdir, "source") }
+
 // Build copies the submission (safely, under the caps), installs its locked dependencies and
 // bundles it with the driver.
 func Build(ctx context.Context, submission string, opts Options) (*Bundle, *Failure, error) {
@@ -82,7 +86,7 @@ func Build(ctx context.Context, submission string, opts Options) (*Bundle, *Fail
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	src := filepath.Join(opts.Workdir, "source")
+	src := SourceDir(opts.Workdir)
 	if _, err := safecopy.Copy(submission, src, safecopy.Caps{}); err != nil {
 		return nil, &Failure{Stage: "layout", Summary: fmt.Sprintf("the submission could not be copied: %v", err)}, nil
 	}

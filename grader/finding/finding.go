@@ -11,6 +11,14 @@ const (
 	Fail Verdict = "fail"
 	Warn Verdict = "warn"
 	NA   Verdict = "n/a"
+	// Info is a fact reported without a judgement (static.separation): left out of the score.
+	Info Verdict = "info"
+)
+
+// Kinds of finding: what the mock observed, or what the code says.
+const (
+	Measured = "measured"
+	Static   = "static"
 )
 
 // Severity of a failed finding.
@@ -32,16 +40,31 @@ type Indicator struct {
 
 // Evidence is one piece of support: a sentence, with the scenario it comes from and excerpts
 // (journal lines, log lines: already redacted and capped by the check).
+// A static finding's evidence is located in the submission (File, relative to its root, Line and
+// Column counted from 1) and its excerpt is the source line.
 type Evidence struct {
 	Scenario string   `json:"scenario,omitempty"`
 	Trial    int      `json:"trial,omitempty"`
+	File     string   `json:"file,omitempty"`
+	Line     int      `json:"line,omitempty"`
+	Column   int      `json:"column,omitempty"`
 	Text     string   `json:"text"`
 	Excerpts []string `json:"excerpts,omitempty"`
+}
+
+// Related is a finding of the other kind that speaks to the same behaviour (a static
+// "TLS verification off" beside the measured "token sent to the untrusted listener").
+type Related struct {
+	ID      string  `json:"id"`
+	Kind    string  `json:"kind"`
+	Verdict Verdict `json:"verdict"`
+	Summary string  `json:"summary"`
 }
 
 // Finding is one check's conclusion.
 type Finding struct {
 	ID        string             `json:"id"`
+	Kind      string             `json:"kind"` // Measured or Static
 	Title     string             `json:"title"`
 	Verdict   Verdict            `json:"verdict"`
 	Severity  Severity           `json:"severity"`
@@ -51,4 +74,5 @@ type Finding struct {
 	Evidence  []Evidence         `json:"evidence"`
 	Measured  map[string]float64 `json:"measured,omitempty"`
 	Question  string             `json:"question"`
+	Related   []Related          `json:"related,omitempty"`
 }

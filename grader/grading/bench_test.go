@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/itsm-grader/grader/grader/grading"
+	"github.com/itsm-grader/grader/sandbox/testenv"
 )
 
 // BenchmarkGrade grades the ideal submission and compares the grading's wall time with the
@@ -18,7 +19,7 @@ func BenchmarkGrade(b *testing.B) {
 	var took, floor time.Duration
 	for range b.N {
 		start := time.Now()
-		rep, err := grading.Grade(context.Background(), grading.Options{Source: sub, Sandbox: sb})
+		rep, err := grading.Grade(context.Background(), grading.Options{Source: sub, Sandbox: sb, Toolchain: testenv.TypeScript(b)})
 		if err != nil {
 			b.Fatal(err)
 		}

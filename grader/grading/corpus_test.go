@@ -15,6 +15,7 @@ import (
 	"github.com/itsm-grader/grader/grader/checks"
 	"github.com/itsm-grader/grader/grader/grading"
 	"github.com/itsm-grader/grader/grader/report"
+	"github.com/itsm-grader/grader/grader/review"
 	"github.com/itsm-grader/grader/grader/runner"
 	"github.com/itsm-grader/grader/sandbox"
 	"github.com/itsm-grader/grader/sandbox/testenv"
@@ -70,8 +71,8 @@ func TestCalibrationCorpus(t *testing.T) {
 			require.NoError(t, err, "every calibration submission states its expected verdicts")
 			var want expectation
 			require.NoError(t, yaml.Unmarshal(raw, &want))
-			require.Len(t, want.Expect, len(checks.All()), "expected.yaml lists every measured finding")
-			rep, err := grading.Grade(context.Background(), grading.Options{Source: sub, Sandbox: sb,
+			require.Len(t, want.Expect, len(checks.All())+len(review.Rules())+1, "expected.yaml lists every measured and static finding and ai.rationale")
+			rep, err := grading.Grade(context.Background(), grading.Options{Source: sub, Sandbox: sb, Toolchain: testenv.TypeScript(t),
 				Progress: func(ev runner.Event) {
 					if ev.Done {
 						t.Logf("%s trial %d in %.1fs", ev.Scenario, ev.Trial, ev.Took.Seconds())

@@ -4,27 +4,40 @@ package grading
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/itsm-grader/grader/fixtures/exercise"
 	"github.com/itsm-grader/grader/grader/build"
 	"github.com/itsm-grader/grader/grader/checks"
 	"github.com/itsm-grader/grader/grader/finding"
 	"github.com/itsm-grader/grader/grader/intake"
 	"github.com/itsm-grader/grader/grader/report"
+	"github.com/itsm-grader/grader/grader/review"
 	"github.com/itsm-grader/grader/grader/runner"
+	"github.com/itsm-grader/grader/grader/static"
 	"github.com/itsm-grader/grader/grader/suite"
 	"github.com/itsm-grader/grader/harness/journal"
 )
 
+// Sandbox runs scenarios and the static analyzer (satisfied by *sandbox.Sandbox).
+type Sandbox interface {
+	runner.Sandbox
+	static.Tool
+}
+
 // Options configure a grading.
 type Options struct {
-	Source      string
-	Ref         string
-	Sandbox     runner.Sandbox
+	Source  string
+	Ref     string
+	Sandbox Sandbox
+	// Toolchain is the node_modules folder with the pinned TypeScript compiler (make typescript
+	// puts it in .cache/typescript/node_modules).
+	Toolchain   string
 	Scenarios   []suite.Scenario // default suite.Default()
 	Concurrency int
 	Registry    string // npm registry for locked dependencies
@@ -51,27 +64,75 @@ func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetch submission: %w", err)
 	}
-	meta := report.Submission{Source: opts.Source, Ref: sub.Ref, Commit: sub.Commit}
+	track := review.Track(sub.Dir)
+	meta := report.Submission{Source: opts.Source, Ref: sub.Ref, Commit: sub.Commit, Track: track}
 	b, failure, err := build.Build(ctx, sub.Dir, build.Options{Workdir: work, Registry: opts.Registry, Cache: opts.NPMCache, Logger: opts.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("build submission: %w", err)
 	}
-	if failure != nil {
-		return buildFailed(meta, failure), nil
-	}
-	obs, err := runner.Run(ctx, opts.Sandbox, b, opts.Scenarios, runner.Options{Concurrency: opts.Concurrency, Progress: opts.Progress})
+	// The static review runs before the scenarios, never beside them: its compile is a burst of
+	// CPU that would add noise to the runs' timing.
+	staticFindings, staticInfo, err := staticReview(ctx, opts, build.SourceDir(work))
 	if err != nil {
 		return nil, err
 	}
-	findings := checks.Run(obs)
-	info := report.Build{OK: true, Dependencies: b.Dependencies, TookMS: b.Took.Milliseconds()}
-	for _, w := range b.Warnings {
-		info.Messages = append(info.Messages, checks.Clean(w.String(), nil))
+	var rep *report.Report
+	if failure != nil {
+		rep = buildFailed(meta, failure, staticFindings, sub.Dir, track)
+	} else {
+		obs, err := runner.Run(ctx, opts.Sandbox, b, opts.Scenarios, runner.Options{Concurrency: opts.Concurrency, Progress: opts.Progress})
+		if err != nil {
+			return nil, err
+		}
+		info := report.Build{OK: true, Dependencies: b.Dependencies, TookMS: b.Took.Milliseconds()}
+		for _, w := range b.Warnings {
+			info.Messages = append(info.Messages, checks.Clean(w.String(), nil))
+		}
+		rep = report.New(meta, info, joined(checks.Run(obs), staticFindings, sub.Dir, track), runs(obs), time.Now())
 	}
-	return report.New(meta, info, findings, runs(obs), time.Now()), nil
+	rep.Static = staticInfo
+	return rep, nil
 }
 
-func buildFailed(meta report.Submission, f *build.Failure) *report.Report {
+// staticReview runs the analyzer over the build's copy of the submission and judges its facts.
+// An analyzer that fails on this submission leaves the static findings n/a with the reason; a
+// missing toolchain or a failing engine fails the grading.
+func staticReview(ctx context.Context, opts Options, dir string) ([]finding.Finding, *report.Static, error) {
+	fields, err := exercise.TargetFields()
+	if err != nil {
+		return nil, nil, err
+	}
+	in := &review.Input{Dir: dir}
+	info := &report.Static{}
+	facts, err := static.Analyze(ctx, opts.Sandbox, dir, static.Options{Toolchain: opts.Toolchain, Fields: fields})
+	switch {
+	case errors.Is(err, static.ErrAnalyzer):
+		opts.Logger.Warn("static review", "err", err)
+		in.Failure = checks.Clean(err.Error(), nil)
+		info.Error = in.Failure
+	case err != nil:
+		return nil, nil, fmt.Errorf("static review: %w", err)
+	default:
+		in.Facts = facts
+		info.TypeScript, info.TookMS = checks.Clean(facts.TypeScript, nil), facts.Took.Milliseconds()
+		for _, f := range facts.Files {
+			info.Files++
+			info.Lines += f.Lines
+		}
+	}
+	return review.Review(in), info, nil
+}
+
+// joined puts measured and static findings together, judges the AI rationale against both, and
+// relates each static finding to its measured counterparts.
+func joined(measured, staticFindings []finding.Finding, dir, track string) []finding.Finding {
+	all := append(append([]finding.Finding{}, measured...), staticFindings...)
+	all = append(all, review.Rationale(dir, track, all))
+	review.Join(all)
+	return all
+}
+
+func buildFailed(meta report.Submission, f *build.Failure, staticFindings []finding.Finding, dir, track string) *report.Report {
 	info := report.Build{Stage: f.Stage, Summary: checks.Clean(f.Summary, nil)}
 	for _, m := range f.Messages {
 		for _, l := range strings.Split(strings.TrimRight(m.String(), "\n"), "\n") {
@@ -80,7 +141,7 @@ func buildFailed(meta report.Submission, f *build.Failure) *report.Report {
 	}
 	contract := checks.BuildFailed(fmt.Sprintf("the submission did not build (%s): %s", f.Stage, info.Summary), info.Messages)
 	findings := append([]finding.Finding{contract}, checks.NotApplicable("the submission did not build, so nothing ran", "build.contract")...)
-	return report.New(meta, info, findings, nil, time.Now())
+	return report.New(meta, info, joined(findings, staticFindings, dir, track), nil, time.Now())
 }
 
 // runs summarises each run for the report's timelines.

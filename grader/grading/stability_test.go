@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsm-grader/grader/grader/grading"
+	"github.com/itsm-grader/grader/sandbox/testenv"
 )
 
 // TestStability grades the whole corpus GRADER_STABILITY_ROUNDS times (default 5), four
@@ -43,7 +44,7 @@ func TestStability(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for name := range jobs {
-				rep, err := grading.Grade(context.Background(), grading.Options{Source: filepath.Join(dir, name), Sandbox: sb})
+				rep, err := grading.Grade(context.Background(), grading.Options{Source: filepath.Join(dir, name), Sandbox: sb, Toolchain: testenv.TypeScript(t)})
 				if err != nil {
 					t.Errorf("%s: %v", name, err)
 					continue

@@ -16,7 +16,7 @@ var htmlTemplate string
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"timeline": timeline,
 	"verdictClass": func(v finding.Verdict) string {
-		return map[finding.Verdict]string{finding.Pass: "pass", finding.Fail: "fail", finding.Warn: "warn", finding.NA: "na"}[v]
+		return map[finding.Verdict]string{finding.Pass: "pass", finding.Fail: "fail", finding.Warn: "warn", finding.NA: "na", finding.Info: "info"}[v]
 	},
 }).Parse(htmlTemplate))
 

@@ -49,13 +49,24 @@ func fence(lines []string) string {
 	return strings.Repeat("`", max(3, longest+1))
 }
 
-var verdictMark = map[finding.Verdict]string{finding.Pass: "✅ pass", finding.Fail: "❌ fail", finding.Warn: "⚠️ warn", finding.NA: "➖ n/a"}
+var verdictMark = map[finding.Verdict]string{finding.Pass: "✅ pass", finding.Fail: "❌ fail", finding.Warn: "⚠️ warn", finding.NA: "➖ n/a", finding.Info: "ℹ️ info"}
 
 // WriteMarkdown writes report.md, for a pull request or issue comment.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Grading report: %s\n\n", mdEscape(r.Submission.Source))
-	fmt.Fprintf(&b, "**Score: %.1f / 100** · graded %s · report schema v%d\n\n", r.Score.Total, r.GradedAt.Format("2006-01-02 15:04 UTC"), r.SchemaVersion)
+	track := r.Submission.Track
+	if track == "" {
+		track = "unknown"
+	}
+	fmt.Fprintf(&b, "**Score: %.1f / 100** · graded %s · track: %s · report schema v%d\n\n", r.Score.Total, r.GradedAt.Format("2006-01-02 15:04 UTC"), mdEscape(track), r.SchemaVersion)
+	if s := r.Static; s != nil {
+		if s.Error != "" {
+			fmt.Fprintf(&b, "Static review: could not run (%s)\n\n", mdEscape(s.Error))
+		} else {
+			fmt.Fprintf(&b, "Static review: TypeScript %s, %d file(s), %d lines, %d ms\n\n", mdEscape(s.TypeScript), s.Files, s.Lines, s.TookMS)
+		}
+	}
 	if len(r.Critical) > 0 {
 		b.WriteString("> [!CAUTION]\n> **Critical findings:** ")
 		for i, id := range r.Critical {
@@ -70,16 +81,22 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if !r.Build.OK {
 		fmt.Fprintf(&b, "**The submission did not build** (%s): %s\n\n", mdEscape(r.Build.Stage), mdEscape(r.Build.Summary))
 	}
-	b.WriteString("| finding | verdict | severity | summary |\n|---|---|---|---|\n")
+	b.WriteString("| finding | kind | verdict | severity | summary |\n|---|---|---|---|---|\n")
 	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.ID, verdictMark[f.Verdict], f.Severity, mdEscape(f.Summary))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", f.ID, f.Kind, verdictMark[f.Verdict], f.Severity, mdEscape(f.Summary))
 	}
 	b.WriteString("\n## Details\n")
 	for _, f := range r.Findings {
 		fmt.Fprintf(&b, "\n### `%s`: %s (%s)\n\n", f.ID, mdEscape(f.Title), verdictMark[f.Verdict])
 		fmt.Fprintf(&b, "%s\n\n*Indicator (%s):* %s\n\n", mdEscape(f.Summary), f.Indicator.Kind, mdEscape(f.Indicator.Text))
+		for _, rel := range f.Related {
+			fmt.Fprintf(&b, "> Beside the %s finding `%s`: %s, %s\n\n", rel.Kind, rel.ID, verdictMark[rel.Verdict], mdEscape(rel.Summary))
+		}
 		for _, e := range f.Evidence {
 			head := mdEscape(e.Text)
+			if e.File != "" {
+				head = fmt.Sprintf("**%s** %s", mdEscape(location(e)), head)
+			}
 			if e.Scenario != "" {
 				head = fmt.Sprintf("*%s%s:* %s", mdEscape(e.Scenario), trial(e.Trial), head)
 			}
@@ -104,6 +121,17 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		return fmt.Errorf("write report.md: %w", err)
 	}
 	return nil
+}
+
+// location renders file:line:column.
+func location(e finding.Evidence) string {
+	switch {
+	case e.Line > 0 && e.Column > 0:
+		return fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	return e.File
 }
 
 func trial(n int) string {

@@ -15,7 +15,9 @@ import (
 )
 
 // SchemaVersion is the version of report.json's shape. Bump it on any incompatible change.
-const SchemaVersion = 1
+// Version 2 (issue 5) added the static review: findings' kind, evidence file/line/column,
+// related findings, the verdict "info", the submission's track and the static block.
+const SchemaVersion = 2
 
 // Report is one grading.
 type Report struct {
@@ -26,7 +28,18 @@ type Report struct {
 	Critical      []string          `json:"critical"`
 	Findings      []finding.Finding `json:"findings"`
 	Build         Build             `json:"build"`
+	Static        *Static           `json:"static,omitempty"`
 	Runs          []Run             `json:"runs"`
+}
+
+// Static says how the static review ran: the compiler's version, what it read and how long it
+// took, or why it could not run.
+type Static struct {
+	TypeScript string `json:"typescript,omitempty"`
+	Files      int    `json:"files"`
+	Lines      int    `json:"lines"`
+	TookMS     int64  `json:"tookMs"`
+	Error      string `json:"error,omitempty"`
 }
 
 // Submission says what was graded.
@@ -34,6 +47,8 @@ type Submission struct {
 	Source string `json:"source"`
 	Ref    string `json:"ref,omitempty"`
 	Commit string `json:"commit,omitempty"`
+	// Track is what SUBMISSION.md declares: "ai", "manual" or "unknown".
+	Track string `json:"track,omitempty"`
 }
 
 // Score is the total (0–100) and how each finding contributed.
@@ -43,7 +58,7 @@ type Score struct {
 }
 
 // ScoreItem is one finding's contribution: pass earns its weight, warn half, fail nothing; n/a
-// is left out of the total.
+// and info (a fact, not a judgement) are left out of the total.
 type ScoreItem struct {
 	ID      string  `json:"id"`
 	Verdict string  `json:"verdict"`
@@ -103,7 +118,7 @@ func New(sub Submission, b Build, findings []finding.Finding, runs []Run, at tim
 		case finding.Warn:
 			item.Earned = w / 2
 		}
-		if f.Verdict != finding.NA {
+		if f.Verdict != finding.NA && f.Verdict != finding.Info {
 			earned += item.Earned
 			possible += w
 		}

@@ -35,20 +35,38 @@ func sample() *Report {
 			Indicator: finding.Indicator{Kind: "positive", Text: "Corrects flawed retry logic"}, Summary: "no request met the hang", Question: "How long?"},
 		{ID: "logging.errors", Title: "Logs failures", Verdict: finding.Warn, Severity: finding.Low,
 			Indicator: finding.Indicator{Kind: "requirement", Text: "proper error logging"}, Summary: "partly", Question: "What does the log say?"},
+		{ID: "static.secret_logged", Kind: finding.Static, Title: "No credential flows into a logging call", Verdict: finding.Fail, Severity: finding.High,
+			Indicator: finding.HardcodedOrLogged, Summary: "1 logging call receives a credential",
+			Evidence: []finding.Evidence{{File: "src/http " + hostile + ".ts", Line: 71, Column: 5, Text: "console.debug receives headers passed whole",
+				Excerpts: []string{"console.debug(`${req.url}`, req.headers); // " + hostile}}},
+			Related:  []finding.Related{{ID: "secrets.output", Kind: finding.Measured, Verdict: finding.Fail, Summary: "a token appeared in the client's output"}},
+			Question: "What exactly does this log line print?"},
+		{ID: "static.separation", Kind: finding.Static, Title: "Where mapping, transport and retry live", Verdict: finding.Info, Severity: finding.Low,
+			Indicator: finding.Separation, Summary: "mapping, transport and retry live in separate functions",
+			Evidence: []finding.Evidence{{File: "src/retry.ts", Line: 57, Column: 1, Text: "retry: withRetries, lines 57–121"}}, Question: "Which functions would you touch?"},
+		{ID: "ai.rationale", Kind: finding.Static, Title: "The AI-assisted changes are explained", Verdict: finding.Fail, Severity: finding.Medium,
+			Indicator: finding.AIRationale, Summary: "the submission is on the AI-assisted track but has no RATIONALE.md", Question: "What did you reject?"},
+	}
+	for i := range findings {
+		if findings[i].Kind == "" {
+			findings[i].Kind = finding.Measured
+		}
 	}
 	runs := []Run{{Scenario: "backoff", Trial: 1, WallMS: 3000, CPUMS: 300, Outcome: "resolved", Tickets: 1, Attempts: []Attempt{
 		{Subject: "INC0010001", StartMS: 0, EndMS: 5, Status: 503, Fault: "status_503", Outcome: "response", EndedBy: "server"},
 		{Subject: "INC0010001", StartMS: 200, EndMS: 205, Status: 201, Outcome: "response", EndedBy: "server", Created: true},
 		{Subject: "page 0", StartMS: 0, EndMS: 900, Outcome: "none", EndedBy: "client"},
 	}}}
-	return New(Submission{Source: "fixtures/submissions/x" + hostile}, Build{OK: true, TookMS: 120}, findings, runs, time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	r := New(Submission{Source: "fixtures/submissions/x" + hostile, Track: "ai"}, Build{OK: true, TookMS: 120}, findings, runs, time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	r.Static = &Static{TypeScript: "6.0.3", Files: 9, Lines: 777, TookMS: 2100}
+	return r
 }
 
 func TestScoreAndCritical(t *testing.T) {
 	t.Parallel()
 	r := sample()
-	// pass 6 + warn 1.5 of (15 + 6 + 3); n/a left out.
-	require.InDelta(t, 31.3, r.Score.Total, 0.05)
+	// pass 6 + warn 1.5 of (15 + 6 + 3 + 10 + 6); n/a and info left out.
+	require.InDelta(t, 18.8, r.Score.Total, 0.05)
 	require.Equal(t, []string{"secrets.output"}, r.Critical)
 	require.Equal(t, SchemaVersion, r.SchemaVersion)
 }
@@ -56,9 +74,10 @@ func TestScoreAndCritical(t *testing.T) {
 func TestWritersMatchTheirGoldenFiles(t *testing.T) {
 	t.Parallel()
 	for name, write := range map[string]func(*Report, *bytes.Buffer) error{
-		"report.json": func(r *Report, b *bytes.Buffer) error { return r.WriteJSON(b) },
-		"report.md":   func(r *Report, b *bytes.Buffer) error { return r.WriteMarkdown(b) },
-		"report.html": func(r *Report, b *bytes.Buffer) error { return r.WriteHTML(b) },
+		"report.json":  func(r *Report, b *bytes.Buffer) error { return r.WriteJSON(b) },
+		"report.md":    func(r *Report, b *bytes.Buffer) error { return r.WriteMarkdown(b) },
+		"report.html":  func(r *Report, b *bytes.Buffer) error { return r.WriteHTML(b) },
+		"report.sarif": func(r *Report, b *bytes.Buffer) error { return r.WriteSARIF(b) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -88,8 +107,19 @@ func TestCandidateTextCannotInject(t *testing.T) {
 	require.NotContains(t, html.String(), "</pre><script")
 	require.Contains(t, html.String(), "&lt;script&gt;")
 
+	// Outside code fences (whose excerpts are inert, and whose fence cannot be closed by the
+	// excerpt: checked below) nothing is live.
+	fenceOpen := ""
 	for _, l := range strings.Split(md.String(), "\n") {
-		if strings.Contains(l, "alert(1)") && !strings.HasPrefix(strings.TrimSpace(l), "auth:") {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "````") && strings.Trim(t, "`") == "" {
+			if fenceOpen == "" {
+				fenceOpen = t
+			} else if t == fenceOpen {
+				fenceOpen = ""
+			}
+			continue
+		}
+		if fenceOpen == "" && strings.Contains(l, "alert(1)") {
 			require.NotContains(t, l, "<script>", l)
 			require.NotRegexp(t, `[^\\]\]\(javascript`, l, "no live link")
 			require.NotRegexp(t, `(^|[^\\])\*\*bold`, l, "no emphasis")

@@ -111,3 +111,17 @@ func GraderBinary(t testing.TB) string {
 	}
 	return graderPath
 }
+
+// TypeScript finds the static review's toolchain (typescript and @types/node):
+// $GRADER_TYPESCRIPT, else the node_modules `make typescript` installs.
+func TypeScript(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("GRADER_TYPESCRIPT")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(t), ".cache", "typescript", "node_modules")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typescript", "package.json")); err != nil {
+		missing(t, fmt.Sprintf("the TypeScript toolchain is not at %s (set GRADER_TYPESCRIPT, or run make typescript): %v", dir, err))
+	}
+	return dir
+}

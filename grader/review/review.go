@@ -1,0 +1,177 @@
+// Package review judges what the static analyzer found in a submission's code: one rule a
+// file, each a pure function of the facts (and of the submission's own files, for credentials,
+// dependencies and the AI rationale). docs/static-review.md gives the rules in prose.
+package review
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/itsm-grader/grader/grader/checks"
+	"github.com/itsm-grader/grader/grader/finding"
+	"github.com/itsm-grader/grader/grader/static"
+)
+
+// Input is what the rules read.
+type Input struct {
+	// Facts are the analyzer's; nil when the review could not run (Failure says why).
+	Facts   *static.Facts
+	Failure string
+	// Dir is the submission's root (the build's scratch copy, with node_modules where installed).
+	Dir string
+}
+
+// Rule is one static rule.
+type Rule struct {
+	ID        string
+	Title     string
+	Severity  finding.Severity
+	Critical  bool
+	Indicator finding.Indicator
+	Question  string
+	// Related are the measured findings that speak to the same behaviour; Mirror is the one of
+	// them that observes exactly what the rule reads in the code.
+	Related []string
+	Mirror  string
+	Judge   func(in *Input) judgement
+}
+
+type judgement struct {
+	verdict  finding.Verdict
+	summary  string
+	evidence []finding.Evidence
+	measured map[string]float64
+	// secrets are credential values found, masked in every piece of evidence.
+	secrets []string
+}
+
+func judged(v finding.Verdict, format string, args ...any) judgement {
+	return judgement{verdict: v, summary: fmt.Sprintf(format, args...)}
+}
+
+func (j judgement) with(ev ...finding.Evidence) judgement {
+	j.evidence = append(j.evidence, ev...)
+	return j
+}
+
+func (j judgement) measure(name string, v float64) judgement {
+	if j.measured == nil {
+		j.measured = map[string]float64{}
+	}
+	j.measured[name] = v
+	return j
+}
+
+// Rules lists the static rules in report order; ai.rationale (Rationale) comes after them
+// because it reads every other finding.
+func Rules() []Rule {
+	return []Rule{
+		typecheckRule, credentialRule, tlsRule, secretLogRule, busyWaitRule, unboundedRetryRule,
+		noTimeoutRule, separationRule, dependenciesRule, unsafeTypesRule,
+	}
+}
+
+// maxEvidence caps the located evidence of one finding.
+const maxEvidence = 12
+
+// Review judges every static rule. Without facts (the review could not run) every rule that
+// needs them is n/a with the reason.
+func Review(in *Input) []finding.Finding {
+	var out []finding.Finding
+	var secrets []string
+	js := make([]judgement, 0, len(Rules()))
+	for _, r := range Rules() {
+		var j judgement
+		if in.Facts == nil && r.ID != dependenciesRule.ID {
+			j = judged(finding.NA, "the static review could not run: %s", in.Failure)
+		} else {
+			j = r.Judge(in)
+		}
+		secrets = append(secrets, j.secrets...)
+		js = append(js, j)
+	}
+	for i, r := range Rules() {
+		out = append(out, r.finding(mask(js[i], secrets)))
+	}
+	return out
+}
+
+func (r Rule) finding(j judgement) finding.Finding {
+	if len(j.evidence) > maxEvidence {
+		more := len(j.evidence) - maxEvidence
+		j.evidence = append(j.evidence[:maxEvidence:maxEvidence], finding.Evidence{Text: fmt.Sprintf("and %d more", more)})
+	}
+	return finding.Finding{
+		ID: r.ID, Kind: finding.Static, Title: r.Title, Verdict: j.verdict, Severity: r.Severity,
+		Critical: r.Critical && j.verdict == finding.Fail, Indicator: r.Indicator, Summary: j.summary,
+		Evidence: j.evidence, Measured: j.measured, Question: r.Question,
+	}
+}
+
+// located is evidence at a place in the code, with its source line as the excerpt.
+func located(file string, line, col int, text, source string) finding.Evidence {
+	ev := finding.Evidence{File: clean(file), Line: line, Column: col, Text: clean(text)}
+	if source != "" {
+		ev.Excerpts = []string{clean(source)}
+	}
+	return ev
+}
+
+func at(h static.Hit, text string) finding.Evidence {
+	return located(h.File, h.Line, h.Col, text, h.Text)
+}
+
+// clean neutralises what came from the candidate's files (control characters, length).
+func clean(s string) string { return checks.Clean(s, nil) }
+
+// where renders a place for summaries: src/http.ts:71.
+func where(file string, line int) string { return fmt.Sprintf("%s:%d", clean(file), line) }
+
+// mask replaces every credential value found with its masked form, everywhere in a judgement.
+func mask(j judgement, secrets []string) judgement {
+	if len(secrets) == 0 {
+		return j
+	}
+	sort.Slice(secrets, func(a, b int) bool { return len(secrets[a]) > len(secrets[b]) })
+	pairs := make([]string, 0, 2*len(secrets))
+	for _, s := range secrets {
+		pairs = append(pairs, s, masked(s))
+	}
+	rep := strings.NewReplacer(pairs...)
+	j.summary = rep.Replace(j.summary)
+	for i := range j.evidence {
+		j.evidence[i].Text = rep.Replace(j.evidence[i].Text)
+		for k := range j.evidence[i].Excerpts {
+			j.evidence[i].Excerpts[k] = rep.Replace(j.evidence[i].Excerpts[k])
+		}
+	}
+	return j
+}
+
+// masked shows a credential's first and last four characters only.
+func masked(s string) string {
+	r := []rune(s)
+	if len(r) <= 10 {
+		return "[masked]"
+	}
+	return string(r[:4]) + "…[masked]…" + string(r[len(r)-4:])
+}
+
+func nonTest[T any](hits []T, test func(T) bool) (kept []T, tests int) {
+	for _, h := range hits {
+		if test(h) {
+			tests++
+		} else {
+			kept = append(kept, h)
+		}
+	}
+	return kept, tests
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,322 @@
+package review_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsm-grader/grader/fixtures/exercise"
+	"github.com/itsm-grader/grader/grader/finding"
+	"github.com/itsm-grader/grader/grader/review"
+	"github.com/itsm-grader/grader/grader/static"
+	"github.com/itsm-grader/grader/sandbox"
+	"github.com/itsm-grader/grader/sandbox/testenv"
+)
+
+// Pieces of a small client, combined by the cases below. Each case changes one thing, so a
+// verdict that moves is the rule's doing.
+const (
+	config = `export type Config = { sourceUrl: string; sourceToken: string };
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const sourceUrl = env["ITSM_SOURCE_URL"];
+  const sourceToken = env["ITSM_SOURCE_TOKEN"];
+  if (!sourceUrl || !sourceToken) throw new Error("ITSM_SOURCE_URL and ITSM_SOURCE_TOKEN are required");
+  return { sourceUrl, sourceToken };
+}
+`
+	mapping = `export type Incident = { number: string; short_description: string; description: string; priority: string };
+export type Ticket = { externalId: string; title: string; description: string; priority: string };
+export function mapIncident(i: Incident): Ticket {
+  return { externalId: i.number, title: i.short_description.trim(), description: i.description, priority: i.priority };
+}
+`
+	transport = `export async function send(url: string, token: string, body: unknown, timeoutMs: number): Promise<Response> {
+  return fetch(url, { method: "POST", headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+}
+`
+	retry = `const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export async function withRetries(op: () => Promise<Response>, maxAttempts = 5): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await op();
+      if (res.ok || res.status < 500) return res;
+    } catch (err) {
+      if (attempt >= maxAttempts) throw err;
+    }
+    if (attempt >= maxAttempts) throw new Error("gave up after " + attempt + " attempts");
+    await sleep(Math.random() * 100 * 2 ** attempt);
+  }
+}
+`
+	index = `import { readConfig } from "./config.ts";
+import { mapIncident, type Incident } from "./mapping.ts";
+import { send } from "./transport.ts";
+import { withRetries } from "./retry.ts";
+export async function syncTickets(rows: Incident[]): Promise<{ created: number }> {
+  const cfg = readConfig();
+  let created = 0;
+  for (const row of rows) {
+    const res = await withRetries(() => send(cfg.sourceUrl + "/tickets", cfg.sourceToken, mapIncident(row), 10_000));
+    if (res.ok) created++;
+    else console.error("ticket failed", { externalId: row.number, status: res.status });
+  }
+  return { created };
+}
+`
+)
+
+func client(changes map[string]string) map[string]string {
+	files := map[string]string{
+		"package.json":        `{"name":"snippet","private":true,"type":"module"}`,
+		"src/config.ts":       config,
+		"src/mapping.ts":      mapping,
+		"src/transport.ts":    transport,
+		"src/retry.ts":        retry,
+		"src/index.ts":        index,
+		"test/mapping.test.ts": `import { mapIncident } from "../src/mapping.ts";
+export const t = mapIncident({ number: "INC1", short_description: "x", description: "", priority: "1" });
+`,
+	}
+	for k, v := range changes {
+		if v == "" {
+			delete(files, k)
+		} else {
+			files[k] = v
+		}
+	}
+	return files
+}
+
+// cases: each a client with one change and the verdicts it must draw (rules not named must keep
+// the clean client's verdict).
+var cases = []struct {
+	name  string
+	files map[string]string
+	want  map[string]finding.Verdict
+	mixed int // functions holding more than one concern (static.separation's fact)
+}{
+	{name: "clean client", files: client(nil)},
+	{name: "syntax error", files: client(map[string]string{"src/mapping.ts": mapping + "export function broken( {\n"}),
+		want: map[string]finding.Verdict{"static.typecheck": finding.Fail}},
+	{name: "type error", files: client(map[string]string{"src/mapping.ts": mapping + "export const n: number = \"one\";\n"}),
+		want: map[string]finding.Verdict{"static.typecheck": finding.Warn}},
+	{name: "no entry point", files: client(map[string]string{"src/index.ts": "", "src/main.ts": index}),
+		want: map[string]finding.Verdict{"static.typecheck": finding.Fail}},
+	{name: "token-shaped fallback", files: client(map[string]string{"src/config.ts": config + `export const fallback = process.env["T"] ?? "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";` + "\n"}),
+		want: map[string]finding.Verdict{"static.hardcoded_credential": finding.Fail}},
+	{name: "high-entropy default given to a token name", files: client(map[string]string{"src/config.ts": config + `export const sourceToken = process.env["T"] || "q8ZfK2mW9xLp4RtY7vB3";` + "\n"}),
+		want: map[string]finding.Verdict{"static.hardcoded_credential": finding.Fail}},
+	{name: "token in test fixtures", files: client(map[string]string{"test/fixtures.ts": `export const env = { ITSM_SOURCE_TOKEN: "src_live_9c2e7a41d0b84f6e8a3d5c1b7e9f2a60" };` + "\n"}),
+		want: map[string]finding.Verdict{"static.hardcoded_credential": finding.Fail}},
+	{name: "token in a .env file", files: client(map[string]string{".env": "ITSM_SOURCE_TOKEN=Zq8fK2mW9xLp4RtY7vB3nH6d\n"}),
+		want: map[string]finding.Verdict{"static.hardcoded_credential": finding.Fail}},
+	{name: "placeholders, ids and variable names are not credentials", files: client(map[string]string{"src/config.ts": config +
+		`export const example = { sourceToken: "your-token-here-please", apiKey: "ITSM_TARGET_TOKEN", sys_id: "69e2c0fdc6cb40dcd8195e1f91512c2e", idempotencyKey: "Idempotency-Key" };` + "\n"})},
+	{name: "rejectUnauthorized false on an agent behind a flag", files: client(map[string]string{"src/transport.ts": transport +
+		`import { Agent } from "node:https";
+export const agent = process.env["INSECURE"] === "1" ? new Agent({ rejectUnauthorized: false }) : undefined;
+`}), want: map[string]finding.Verdict{"static.tls_disabled": finding.Fail}},
+	{name: "NODE_TLS_REJECT_UNAUTHORIZED through an element access", files: client(map[string]string{"src/config.ts": config + `process.env["NODE_TLS_REJECT_UNAUTHORIZED"] = "0";` + "\n"}),
+		want: map[string]finding.Verdict{"static.tls_disabled": finding.Fail}},
+	{name: "checkServerIdentity that accepts everything", files: client(map[string]string{"src/transport.ts": transport + `export const tlsOptions = { checkServerIdentity: () => undefined };` + "\n"}),
+		want: map[string]finding.Verdict{"static.tls_disabled": finding.Fail}},
+	{name: "TLS switched off in test code only", files: client(map[string]string{"test/tls.test.ts": `process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";` + "\n"})},
+	{name: "logs the token", files: client(map[string]string{"src/index.ts": index + `export function debug(): void { const cfg = readConfig(); console.debug("token", cfg.sourceToken); }` + "\n"}),
+		want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}},
+	{name: "logs the config object whole", files: client(map[string]string{"src/index.ts": index + `export function debug(): void { const settings = readConfig(); console.log("starting with", settings); }` + "\n"}),
+		want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}},
+	{name: "logs headers through a helper that stringifies them", files: client(map[string]string{"src/transport.ts": transport +
+		`type Req = { method: string; url: string; headers: Record<string, string> };
+function describe(req: Req): string { return JSON.stringify({ method: req.method, headers: req.headers }); }
+export function trace(req: Req): void { const line = describe(req); process.stderr.write(line + "\n"); }
+`}), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}},
+	{name: "logs the token's length and a redacted token", files: client(map[string]string{"src/index.ts": index +
+		`function redact(s: string): string { return s.slice(0, 2) + "…"; }
+export function debug(): void { const cfg = readConfig(); console.log("token length", cfg.sourceToken.length, redact(cfg.sourceToken)); }
+`})},
+	{name: "busy-wait sleep", files: client(map[string]string{"src/retry.ts": retry + `export function pause(ms: number): void { const until = Date.now() + ms; while (Date.now() < until) {} }` + "\n"}),
+		want: map[string]finding.Verdict{"static.busy_wait": finding.Fail}},
+	{name: "polling the clock with an await is no spin", files: client(map[string]string{"src/retry.ts": retry + `export async function waitUntil(t: number): Promise<void> { while (Date.now() < t) { await sleep(10); } }` + "\n"})},
+	{name: "retry loop with no exit on failure", files: client(map[string]string{"src/retry.ts": `const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export async function withRetries(op: () => Promise<Response>): Promise<Response> {
+  while (true) {
+    try {
+      const res = await op();
+      if (res.ok || res.status < 500) return res;
+    } catch {
+      // network error: try again
+    }
+    await sleep(Math.random() * 1000);
+  }
+}
+`}), want: map[string]finding.Verdict{"static.unbounded_retry": finding.Fail}},
+	{name: "retry by unguarded recursion", files: client(map[string]string{"src/retry.ts": `const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export async function withRetries(op: () => Promise<Response>): Promise<Response> {
+  try {
+    const res = await op();
+    if (res.status >= 500) throw new Error("server error " + res.status);
+    return res;
+  } catch {
+    await sleep(500);
+    return withRetries(op);
+  }
+}
+`}), want: map[string]finding.Verdict{"static.unbounded_retry": finding.Fail}},
+	{name: "retry by recursion with an attempt bound", files: client(map[string]string{"src/retry.ts": `const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export async function withRetries(op: () => Promise<Response>, attempt = 1): Promise<Response> {
+  try {
+    const res = await op();
+    if (res.status >= 500) throw new Error("server error " + res.status);
+    return res;
+  } catch (err) {
+    if (attempt >= 5) throw err;
+    await sleep(500 * 2 ** attempt);
+    return withRetries(op, attempt + 1);
+  }
+}
+`})},
+	{name: "retry library told to retry for ever", files: client(map[string]string{"src/retry.ts": retry + `export const retryOptions = { retries: Infinity, factor: 2 };` + "\n"}),
+		want: map[string]finding.Verdict{"static.unbounded_retry": finding.Fail}},
+	{name: "a pagination loop is not a retry loop", files: client(map[string]string{"src/index.ts": index + `export async function pages(first: string): Promise<number> {
+  let url: string | null = first;
+  let n = 0;
+  while (url) {
+    const res: Response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error("page failed: " + res.status);
+    n++;
+    url = res.headers.get("x-next");
+  }
+  return n;
+}
+`})},
+	{name: "everything in one function", files: client(map[string]string{"src/index.ts": `import { readConfig } from "./config.ts";
+import type { Incident } from "./mapping.ts";
+export async function syncTickets(rows: Incident[]): Promise<{ created: number }> {
+  const cfg = readConfig();
+  let created = 0;
+  for (const row of rows) {
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      try {
+        const res = await fetch(cfg.sourceUrl, { method: "POST", signal: AbortSignal.timeout(10_000), headers: { Authorization: "Bearer " + cfg.sourceToken },
+          body: JSON.stringify({ externalId: row.number, title: row.short_description.trim(), description: row.description, priority: row.priority }) });
+        if (res.ok) { created++; break; }
+        if (res.status < 500) break;
+      } catch {
+        // try again
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * 100 * 2 ** attempt));
+    }
+  }
+  return { created };
+}
+`}), mixed: 1},
+	{name: "fetch with no timeout", files: client(map[string]string{"src/transport.ts": `export async function send(url: string, token: string, body: unknown, timeoutMs: number): Promise<Response> {
+  void timeoutMs;
+  return fetch(url, { method: "POST", headers: { Authorization: "Bearer " + token }, body: JSON.stringify(body) });
+}
+`}), want: map[string]finding.Verdict{"static.no_timeout": finding.Fail}},
+	{name: "options built in a variable carry the signal", files: client(map[string]string{"src/transport.ts": `export async function send(url: string, token: string, body: unknown, timeoutMs: number): Promise<Response> {
+  const init: RequestInit = { method: "POST", headers: { Authorization: "Bearer " + token }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) };
+  return fetch(url, init);
+}
+`})},
+	{name: "json typed any and forced with !", files: client(map[string]string{"src/index.ts": index + `export async function firstPage(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  const body = JSON.parse(await res.text());
+  return body.result!.number;
+}
+`}), want: map[string]finding.Verdict{"static.unsafe_types": finding.Warn}},
+	{name: "json cast to any", files: client(map[string]string{"src/index.ts": index + `export async function firstPage(url: string): Promise<number> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return ((await res.json()) as any).result.length;
+}
+`}), want: map[string]finding.Verdict{"static.unsafe_types": finding.Warn}},
+	{name: "json asserted to a type is not any", files: client(map[string]string{"src/index.ts": index + `type Page = { result: Incident[] };
+export async function firstPage(url: string): Promise<number> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as Page;
+  return body.result.length;
+}
+`})},
+}
+
+var clean = map[string]finding.Verdict{
+	"static.typecheck": finding.Pass, "static.hardcoded_credential": finding.Pass, "static.tls_disabled": finding.Pass,
+	"static.secret_logged": finding.Pass, "static.busy_wait": finding.Pass, "static.unbounded_retry": finding.Pass,
+	"static.no_timeout": finding.Pass, "static.separation": finding.Info, "static.dependencies": finding.Pass,
+	"static.unsafe_types": finding.Pass,
+}
+
+func write(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+}
+
+func newSandbox(t *testing.T) *sandbox.Sandbox {
+	t.Helper()
+	testenv.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: testenv.Node24(t), GraderBinary: testenv.GraderBinary(t)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sb.Close() })
+	return sb
+}
+
+// TestRulesOnRealTypeScript runs the analyzer (the real compiler, in the sandbox) over every case
+// in one container and judges each with the rules.
+func TestRulesOnRealTypeScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the TypeScript compiler in Docker")
+	}
+	sb := newSandbox(t)
+	fields, err := exercise.TargetFields()
+	require.NoError(t, err)
+	root := t.TempDir()
+	require.NoError(t, os.Chmod(root, 0o755))
+	dirs := make([]string, len(cases))
+	for i, c := range cases {
+		dirs[i] = filepath.Join(root, filepath.Base(t.Name())+"-"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+		write(t, dirs[i], c.files)
+	}
+	facts, err := static.AnalyzeAll(context.Background(), sb, dirs, static.Options{Toolchain: testenv.TypeScript(t), Fields: fields})
+	require.NoError(t, err)
+	require.Len(t, facts, len(cases))
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := map[string]finding.Verdict{}
+			summaries := map[string]string{}
+			for _, f := range review.Review(&review.Input{Facts: &facts[i], Dir: dirs[i]}) {
+				got[f.ID] = f.Verdict
+				summaries[f.ID] = f.Summary
+				require.Equal(t, finding.Static, f.Kind)
+			}
+			var diffs []string
+			for id, v := range clean {
+				want := v
+				if w, ok := c.want[id]; ok {
+					want = w
+				}
+				if got[id] != want {
+					diffs = append(diffs, id+": want "+string(want)+", got "+string(got[id])+" ("+summaries[id]+")")
+				}
+			}
+			sort.Strings(diffs)
+			require.Empty(t, diffs)
+			for _, f := range review.Review(&review.Input{Facts: &facts[i], Dir: dirs[i]}) {
+				if f.ID == "static.separation" {
+					require.Equal(t, float64(c.mixed), f.Measured["mixed_functions"], f.Summary)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,156 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+)
+
+// ToolSpec is a one-off program run on the runtime image's Node with no network at all and
+// nothing writable but a small /tmp: the static review's TypeScript compiler, for instance. It
+// reads untrusted files (a submission's source), so it is contained like a candidate.
+type ToolSpec struct {
+	// Mounts are host directories mounted read-only, each at its own absolute path.
+	Mounts []Mount
+	// Command is what node runs (e.g. ["/opt/analyzer/analyzer.mjs", "--typescript", ...]).
+	Command []string
+	// Limits bound the tool; zero fields take ToolLimits.
+	Limits Limits
+}
+
+// Mount is a read-only bind mount.
+type Mount struct {
+	Host      string
+	Container string
+}
+
+// ToolResult is what a tool run produced.
+type ToolResult struct {
+	ExitCode  int
+	OOMKilled bool
+	TimedOut  bool
+	Wall      time.Duration
+	Stdout    Output
+	Stderr    Output
+}
+
+// ToolLimits are the defaults of a tool run: a type-check of a small program takes about 2 s and
+// 200 MiB on Node 24; these leave a wide margin and still stop a pathological input.
+func ToolLimits() Limits {
+	l := DefaultLimits()
+	l.Wall = 120 * time.Second
+	l.MemoryBytes = 1 << 30
+	l.OutputBytes = 32 << 20
+	return l
+}
+
+// reservedMounts are container paths a tool may not cover.
+var reservedMounts = []string{"/", "/bin", "/etc", "/lib", "/lib64", "/usr", "/proc", "/sys", "/dev", "/tmp", "/run"}
+
+func (s *ToolSpec) validate() error {
+	var errs []error
+	if len(s.Command) == 0 {
+		errs = append(errs, errors.New("no tool command"))
+	}
+	seen := map[string]bool{}
+	for _, m := range s.Mounts {
+		if st, err := os.Stat(m.Host); err != nil || !st.IsDir() || !filepath.IsAbs(m.Host) {
+			errs = append(errs, fmt.Errorf("mount %q must be an existing absolute directory", m.Host))
+		}
+		c := path.Clean(m.Container)
+		if !path.IsAbs(m.Container) || c != m.Container || strings.ContainsAny(c, ":,") {
+			errs = append(errs, fmt.Errorf("mount point %q must be a clean absolute path", m.Container))
+		}
+		for _, r := range reservedMounts {
+			if c == r || (r != "/" && strings.HasPrefix(c, r+"/")) {
+				errs = append(errs, fmt.Errorf("mount point %q is reserved", m.Container))
+			}
+		}
+		if seen[c] {
+			errs = append(errs, fmt.Errorf("mount point %q given twice", c))
+		}
+		seen[c] = true
+	}
+	return errors.Join(errs...)
+}
+
+// Tool runs one tool container to completion (or its wall limit) and returns its output. The
+// error is about the sandbox failing; a tool that crashes or times out is data in the result.
+// Everything created is removed before Tool returns.
+func (s *Sandbox) Tool(ctx context.Context, spec ToolSpec) (res *ToolResult, err error) {
+	if err := spec.validate(); err != nil {
+		return nil, fmt.Errorf("tool spec: %w", err)
+	}
+	if s.runtimeImage == "" {
+		return nil, errors.New("sandbox has no runtime image: make it with New, not Connect")
+	}
+	if s.slots != nil {
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for a run slot: %w", context.Cause(ctx))
+		}
+	}
+	lim := spec.Limits
+	if lim == (Limits{}) {
+		lim = ToolLimits()
+	}
+	r := &run{sb: s, lim: lim.withDefaults(), id: newRunID(), res: &Result{}}
+	defer func() { err = errors.Join(err, r.cleanup(ctx)) }()
+	binds := make([]string, 0, len(spec.Mounts))
+	for _, m := range spec.Mounts {
+		binds = append(binds, m.Host+":"+m.Container+":ro")
+	}
+	pids := r.lim.Pids
+	hc := hardened(&container.HostConfig{
+		NetworkMode: "none",
+		Binds:       binds,
+		Tmpfs:       map[string]string{TmpDir: fmt.Sprintf("size=%d,mode=1777,noexec,nosuid,nodev", r.lim.TmpBytes)},
+		Resources: container.Resources{
+			Memory: r.lim.MemoryBytes, MemorySwap: r.lim.MemoryBytes, NanoCPUs: int64(r.lim.CPUs * 1e9), PidsLimit: &pids,
+			Ulimits: []*container.Ulimit{
+				{Name: "nofile", Soft: r.lim.NoFile, Hard: r.lim.NoFile},
+				{Name: "core", Soft: 0, Hard: 0},
+			},
+		},
+	})
+	cfg := &container.Config{
+		Image: s.runtimeImage, Cmd: spec.Command, User: "65534:65534", WorkingDir: TmpDir,
+		Labels: s.labels(r.id, "tool"), AttachStdout: true, AttachStderr: true,
+	}
+	id, err := r.create(ctx, cfg, hc, "tool")
+	if err != nil {
+		return nil, err
+	}
+	r.cand, err = attach(ctx, s.cli, id, r.lim.OutputBytes, 1<<20)
+	if err != nil {
+		return nil, fmt.Errorf("attach tool: %w", err)
+	}
+	if err := s.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return nil, fmt.Errorf("start tool: %w", err)
+	}
+	if err := r.await(ctx, id); err != nil {
+		return nil, err
+	}
+	r.cand.finish(drainTimeout)
+	info, err := s.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("inspect tool: %w", err)
+	}
+	out := &ToolResult{ExitCode: info.State.ExitCode, OOMKilled: info.State.OOMKilled, TimedOut: r.res.TimedOut,
+		Stdout: r.cand.out.Output(), Stderr: r.cand.errOut.Output()}
+	started, err1 := time.Parse(time.RFC3339Nano, info.State.StartedAt)
+	finished, err2 := time.Parse(time.RFC3339Nano, info.State.FinishedAt)
+	if err1 == nil && err2 == nil && finished.After(started) {
+		out.Wall = finished.Sub(started)
+	}
+	return out, nil
+}

@@ -23,7 +23,7 @@ import (
 
 type gradeFlags struct {
 	out, ref, node, graderBin, runtimeImage, registry, scenarios, typescript string
-	concurrency                                                  int
+	concurrency                                                              int
 }
 
 func parseGradeFlags(args []string, stderr io.Writer) (*gradeFlags, string, error) {

@@ -72,12 +72,12 @@ export async function syncTickets(rows: Incident[]): Promise<{ created: number }
 
 func client(changes map[string]string) map[string]string {
 	files := map[string]string{
-		"package.json":        `{"name":"snippet","private":true,"type":"module"}`,
-		"src/config.ts":       config,
-		"src/mapping.ts":      mapping,
-		"src/transport.ts":    transport,
-		"src/retry.ts":        retry,
-		"src/index.ts":        index,
+		"package.json":     `{"name":"snippet","private":true,"type":"module"}`,
+		"src/config.ts":    config,
+		"src/mapping.ts":   mapping,
+		"src/transport.ts": transport,
+		"src/retry.ts":     retry,
+		"src/index.ts":     index,
 		"test/mapping.test.ts": `import { mapIncident } from "../src/mapping.ts";
 export const t = mapIncident({ number: "INC1", short_description: "x", description: "", priority: "1" });
 `,

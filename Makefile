@@ -56,7 +56,7 @@ bench: node24 typescript docker
 	go test -run XXX -bench Grade -benchtime 2x ./grader/grading/
 
 # The demo grades a few calibration submissions and writes their reports to $(OUT)/<name>/.
-DEMO_SUBMISSIONS := ideal unreviewed-ai-draft no-idempotency-key tls-verification-off
+DEMO_SUBMISSIONS := ideal unreviewed-ai-draft ai-rationale-contradicted no-idempotency-key tls-verification-off
 demo: node24 typescript docker build
 	@set -e; for s in $(DEMO_SUBMISSIONS); do \
 	  echo "== $$s"; \

@@ -21,7 +21,8 @@ type ToolSpec struct {
 	Mounts []Mount
 	// Command is what node runs (e.g. ["/opt/analyzer/analyzer.mjs", "--typescript", ...]).
 	Command []string
-	// Limits bound the tool; zero fields take ToolLimits.
+	// Limits bound the tool: a zero Limits takes ToolLimits, otherwise zero fields take
+	// DefaultLimits.
 	Limits Limits
 }
 
@@ -102,6 +103,9 @@ func (s *Sandbox) Tool(ctx context.Context, spec ToolSpec) (res *ToolResult, err
 	lim := spec.Limits
 	if lim == (Limits{}) {
 		lim = ToolLimits()
+	}
+	if err := lim.validate(); err != nil {
+		return nil, fmt.Errorf("tool spec: %w", err)
 	}
 	r := &run{sb: s, lim: lim.withDefaults(), id: newRunID(), res: &Result{}}
 	defer func() { err = errors.Join(err, r.cleanup(ctx)) }()

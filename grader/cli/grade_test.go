@@ -14,8 +14,8 @@ import (
 )
 
 // TestGradeASubmissionThatDoesNotBuild runs the whole command on a submission with a syntax
-// error: it still writes the three reports, says so, and exits 0 (grading worked; the candidate
-// did badly).
+// error: it still writes the four reports, says so (the build failed, the code does not parse),
+// and exits 0 (grading worked; the candidate did badly).
 func TestGradeASubmissionThatDoesNotBuild(t *testing.T) {
 	testenv.Client(t)
 	sub := t.TempDir()
@@ -30,22 +30,48 @@ func TestGradeASubmissionThatDoesNotBuild(t *testing.T) {
 	})
 	require.Equal(t, ExitOK, code, stderr.String())
 	require.Contains(t, stdout.String(), "FAIL build.contract")
-	for _, f := range []string{"report.json", "report.md", "report.html"} {
+	require.Contains(t, stdout.String(), "FAIL static.typecheck")
+	require.Contains(t, stdout.String(), "does not parse")
+	require.Contains(t, stdout.String(), "track: unknown")
+	for _, f := range []string{"report.json", "report.md", "report.html", "report.sarif"} {
 		require.FileExists(t, filepath.Join(out, f))
 	}
 	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
 	require.NoError(t, err)
 	var rep struct {
 		SchemaVersion int `json:"schemaVersion"`
-		Build         struct {
+		Findings      []struct {
+			ID       string `json:"id"`
+			Kind     string `json:"kind"`
+			Verdict  string `json:"verdict"`
+			Evidence []struct {
+				File string `json:"file"`
+				Line int    `json:"line"`
+			} `json:"evidence"`
+		} `json:"findings"`
+		Build struct {
 			Stage    string   `json:"stage"`
 			Messages []string `json:"messages"`
 		} `json:"build"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &rep))
-	require.Equal(t, 1, rep.SchemaVersion)
+	require.Equal(t, 2, rep.SchemaVersion)
 	require.Equal(t, "bundle", rep.Build.Stage)
 	require.Contains(t, rep.Build.Messages[0], "src/index.ts:2:1")
+	var typecheck bool
+	for _, f := range rep.Findings {
+		if f.ID == "static.typecheck" {
+			typecheck = true
+			require.Equal(t, "static", f.Kind)
+			require.Equal(t, "fail", f.Verdict)
+			require.Equal(t, "src/index.ts", f.Evidence[0].File)
+			require.Equal(t, 2, f.Evidence[0].Line)
+		}
+	}
+	require.True(t, typecheck, "the static review ran on a submission that does not build")
+	sarif, err := os.ReadFile(filepath.Join(out, "report.sarif"))
+	require.NoError(t, err)
+	require.Contains(t, string(sarif), `"ruleId": "static.typecheck"`)
 }
 
 func TestGradeCommandLine(t *testing.T) {

@@ -107,9 +107,10 @@ func saveReport(t *testing.T, name string, rep *report.Report) {
 	dir := filepath.Join(out, name)
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	for file, write := range map[string]func(w *os.File) error{
-		"report.json": func(w *os.File) error { return rep.WriteJSON(w) },
-		"report.md":   func(w *os.File) error { return rep.WriteMarkdown(w) },
-		"report.html": func(w *os.File) error { return rep.WriteHTML(w) },
+		"report.json":  func(w *os.File) error { return rep.WriteJSON(w) },
+		"report.md":    func(w *os.File) error { return rep.WriteMarkdown(w) },
+		"report.html":  func(w *os.File) error { return rep.WriteHTML(w) },
+		"report.sarif": func(w *os.File) error { return rep.WriteSARIF(w) },
 	} {
 		f, err := os.Create(filepath.Join(dir, file))
 		require.NoError(t, err)

@@ -64,21 +64,23 @@ func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetch submission: %w", err)
 	}
-	track := review.Track(sub.Dir)
-	meta := report.Submission{Source: opts.Source, Ref: sub.Ref, Commit: sub.Commit, Track: track}
 	b, failure, err := build.Build(ctx, sub.Dir, build.Options{Workdir: work, Registry: opts.Registry, Cache: opts.NPMCache, Logger: opts.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("build submission: %w", err)
 	}
+	// Everything read from the submission from here on is read from the build's safe copy.
+	copied := build.SourceDir(work)
+	track := review.Track(copied)
+	meta := report.Submission{Source: opts.Source, Ref: sub.Ref, Commit: sub.Commit, Track: track}
 	// The static review runs before the scenarios, never beside them: its compile is a burst of
 	// CPU that would add noise to the runs' timing.
-	staticFindings, staticInfo, err := staticReview(ctx, opts, build.SourceDir(work))
+	staticFindings, staticInfo, err := staticReview(ctx, opts, copied)
 	if err != nil {
 		return nil, err
 	}
 	var rep *report.Report
 	if failure != nil {
-		rep = buildFailed(meta, failure, staticFindings, sub.Dir, track)
+		rep = buildFailed(meta, failure, staticFindings, copied, track)
 	} else {
 		obs, err := runner.Run(ctx, opts.Sandbox, b, opts.Scenarios, runner.Options{Concurrency: opts.Concurrency, Progress: opts.Progress})
 		if err != nil {
@@ -88,7 +90,7 @@ func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 		for _, w := range b.Warnings {
 			info.Messages = append(info.Messages, checks.Clean(w.String(), nil))
 		}
-		rep = report.New(meta, info, joined(checks.Run(obs), staticFindings, sub.Dir, track), runs(obs), time.Now())
+		rep = report.New(meta, info, joined(checks.Run(obs), staticFindings, copied, track), runs(obs), time.Now())
 	}
 	rep.Static = staticInfo
 	return rep, nil
@@ -104,6 +106,11 @@ func staticReview(ctx context.Context, opts Options, dir string) ([]finding.Find
 	}
 	in := &review.Input{Dir: dir}
 	info := &report.Static{}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		in.Failure = "the submission could not be copied, so there is no code to read"
+		info.Error = in.Failure
+		return review.Review(in), info, nil
+	}
 	facts, err := static.Analyze(ctx, opts.Sandbox, dir, static.Options{Toolchain: opts.Toolchain, Fields: fields})
 	switch {
 	case errors.Is(err, static.ErrAnalyzer):

@@ -66,13 +66,16 @@ func entropy(s string) float64 {
 // credential says what a literal given to name looks like, or "".
 func credential(name, value string) string {
 	v := strings.TrimSpace(value)
-	if v == "" || placeholder.MatchString(v) || envName.MatchString(v) || strings.Contains(v, "://") || strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") {
+	if v == "" || placeholder.MatchString(v) || strings.Contains(v, "://") || strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") {
 		return ""
 	}
 	for _, s := range tokenShapes {
 		if s.re.MatchString(v) {
 			return s.what
 		}
+	}
+	if envName.MatchString(v) {
+		return "" // ITSM_SOURCE_TOKEN: a variable's name, not its value
 	}
 	if !authLike(name) || len(v) < minSecretLen || strings.ContainsAny(v, " \t") {
 		return ""

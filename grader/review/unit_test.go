@@ -38,13 +38,13 @@ func TestCredentialShapes(t *testing.T) {
 		{"x", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlc2ln", true},
 		{"x", "tgt_live_4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c", true},
 		{"sourceToken", "q8ZfK2mW9xLp4RtY7vB3", true},
-		{"sys_id", "69e2c0fdc6cb40dcd8195e1f91512c2e", false},    // random, but not a credential's name
-		{"sourceToken", "ITSM_SOURCE_TOKEN", false},              // a variable's name
-		{"sourceToken", "your-token-here-0123456789", false},     // a placeholder
-		{"sourceToken", "aaaaaaaaaaaaaaaaaaaa1", false},          // low entropy
+		{"sys_id", "69e2c0fdc6cb40dcd8195e1f91512c2e", false},     // random, but not a credential's name
+		{"sourceToken", "ITSM_SOURCE_TOKEN", false},               // a variable's name
+		{"sourceToken", "your-token-here-0123456789", false},      // a placeholder
+		{"sourceToken", "aaaaaaaaaaaaaaaaaaaa1", false},           // low entropy
 		{"token", "https://example.test/a1b2c3d4e5f6g7h8", false}, // a URL
-		{"password", "correct horse battery staple", false},      // words, spaces
-		{"authToken", "${NPM_TOKEN}", false},                     // a reference
+		{"password", "correct horse battery staple", false},       // words, spaces
+		{"authToken", "${NPM_TOKEN}", false},                      // a reference
 	} {
 		require.Equal(t, c.want, credential(c.name, c.value) != "", "%s=%s", c.name, c.value)
 	}

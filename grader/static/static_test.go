@@ -47,7 +47,9 @@ func TestScriptIsJavaScript(t *testing.T) {
 // ErrAnalyzer, never a panic or facts made up.
 type fakeTool struct{ res *sandbox.ToolResult }
 
-func (f fakeTool) Tool(context.Context, sandbox.ToolSpec) (*sandbox.ToolResult, error) { return f.res, nil }
+func (f fakeTool) Tool(context.Context, sandbox.ToolSpec) (*sandbox.ToolResult, error) {
+	return f.res, nil
+}
 
 func TestAnalyzerFailuresAreErrAnalyzer(t *testing.T) {
 	t.Parallel()

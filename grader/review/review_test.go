@@ -125,6 +125,9 @@ export const agent = process.env["INSECURE"] === "1" ? new Agent({ rejectUnautho
 		want: map[string]finding.Verdict{"static.tls_disabled": finding.Fail}},
 	{name: "checkServerIdentity that accepts everything", files: client(map[string]string{"src/transport.ts": transport + `export const tlsOptions = { checkServerIdentity: () => undefined };` + "\n"}),
 		want: map[string]finding.Verdict{"static.tls_disabled": finding.Fail}},
+	{name: "TLS switched off in a JavaScript helper", files: client(map[string]string{"src/agent.js": `import https from "node:https";
+export const agent = new https.Agent({ rejectUnauthorized: false });
+`}), want: map[string]finding.Verdict{"static.tls_disabled": finding.Fail}},
 	{name: "TLS switched off in test code only", files: client(map[string]string{"test/tls.test.ts": `process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";` + "\n"})},
 	{name: "logs the token", files: client(map[string]string{"src/index.ts": index + `export function debug(): void { const cfg = readConfig(); console.debug("token", cfg.sourceToken); }` + "\n"}),
 		want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}},

@@ -50,7 +50,6 @@ const MAX_FILE_BYTES = 2 << 20;
 const MAX_ITEMS = 2000;
 const MAX_TEXT = 240;
 const SOURCE_EXT = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
-const TS_EXT = /\.(ts|tsx|mts|cts)$/;
 const SKIP_DIRS = new Set(["node_modules", ".git", "dist", "build", "coverage", "out", ".next", ".cache"]);
 const TEST_PATH = /(^|\/)(test|tests|__tests__|spec|specs|fixtures|__fixtures__|__mocks__)\/|\.(test|spec)\.[cm]?[jt]sx?$/;
 
@@ -153,7 +152,9 @@ function analyze(ts: typeof TS, root: string, toolchain: string, fields: string[
   const entry = path.join(root, "src", "index.ts");
   facts.entryFound = fs.existsSync(entry);
   const all = listFiles(root, facts.truncated);
-  const roots = all.filter((f) => TS_EXT.test(f) && !isTest(f));
+  // Every non-test file is a root, JavaScript included (allowJs without checkJs: parsed, typed
+  // for the rules, but its own type errors are not the candidate's TypeScript's).
+  const roots = all.filter((f) => !isTest(f));
   if (facts.entryFound && !roots.includes(entry)) roots.unshift(entry);
 
   const typeRoots = [path.join(root, "node_modules", "@types"), path.join(toolchain, "@types")].filter((d) => fs.existsSync(d));
@@ -161,7 +162,7 @@ function analyze(ts: typeof TS, root: string, toolchain: string, fields: string[
     strict: true, noEmit: true, target: ts.ScriptTarget.ES2024, lib: ["lib.es2024.d.ts"],
     module: ts.ModuleKind.Preserve, moduleResolution: ts.ModuleResolutionKind.Bundler,
     allowImportingTsExtensions: true, esModuleInterop: true, resolveJsonModule: true, skipLibCheck: true,
-    types: ["node"], typeRoots, allowJs: false, noErrorTruncation: false,
+    types: ["node"], typeRoots, allowJs: true, checkJs: false, noErrorTruncation: false,
   };
   const host = ts.createCompilerHost(options, true);
   const getSourceFile = host.getSourceFile.bind(host);
@@ -242,16 +243,16 @@ class Analysis {
   run(files: { sf: TS.SourceFile; typed: boolean }[]): void {
     for (const { sf } of files) this.collectFunctions(sf);
     for (const { sf } of files) if (!this.isTest(sf.fileName)) this.markMappings(sf);
-    for (const { sf } of files) this.imports(sf);
+    for (const { sf, typed } of files) if (typed) this.imports(sf);
     // Taint and function summaries settle in a few rounds (flow-insensitive, per symbol).
     for (let round = 0; round < 4; round++) {
       const before = this.tainted.size + this.secretReturns.size;
-      for (const { sf } of files) if (!this.isTest(sf.fileName)) this.propagate(sf);
+      for (const { sf, typed } of files) if (typed && !this.isTest(sf.fileName)) this.propagate(sf);
       if (this.tainted.size + this.secretReturns.size === before) break;
     }
     for (const { sf } of files) this.visitFile(sf);
     this.transitiveRequests();
-    for (const { sf } of files) if (!this.isTest(sf.fileName)) this.loopsAndRecursion(sf);
+    for (const { sf, typed } of files) if (typed && !this.isTest(sf.fileName)) this.loopsAndRecursion(sf);
     for (const f of this.fns) {
       if (this.facts.functions.length >= MAX_ITEMS) break;
       const start = f.sf.getLineAndCharacterOfPosition(f.node.getStart(f.sf));

@@ -1,7 +1,11 @@
 package review
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/itsm-grader/grader/grader/finding"
@@ -20,11 +24,15 @@ func judgeTypecheck(in *Input) judgement {
 	if !f.EntryFound {
 		return judged(finding.Fail, "src/index.ts is missing: there is no program to check")
 	}
-	var syntax, other []static.Diagnostic
+	var syntax, other, excused []static.Diagnostic
+	typesFromDev := devTypes(in.Dir)
 	for _, d := range f.Diagnostics {
-		if d.Syntactic {
+		switch {
+		case d.Syntactic:
 			syntax = append(syntax, d)
-		} else {
+		case d.Code == tsNoDeclarationFile && typesFromDev[quotedModule(d.Message)]:
+			excused = append(excused, d)
+		default:
 			other = append(other, d)
 		}
 	}
@@ -38,13 +46,18 @@ func judgeTypecheck(in *Input) judgement {
 		}
 		return j.measure("syntax_errors", float64(len(syntax)))
 	}
-	if f.DiagnosticsTotal > 0 {
-		j := judged(finding.Warn, "%s under --strict (TypeScript %s); the code still bundles, so this is for the conversation, not the behaviour",
-			plural(f.DiagnosticsTotal, "type error", "type errors"), clean(f.TypeScript))
+	counted := f.DiagnosticsTotal - len(excused)
+	var notes []finding.Evidence
+	for _, d := range excused {
+		notes = append(notes, located(d.File, d.Line, d.Col, fmt.Sprintf("not counted: the declarations of '%s' come from a devDependency (@types), which the grader does not install (npm ci --omit=dev)", clean(quotedModule(d.Message))), ""))
+	}
+	if counted > 0 {
+		j := judged(finding.Info, "%s under --strict (TypeScript %s), informational: the code still bundles and runs, so this is for the conversation, not the score",
+			plural(counted, "type error", "type errors"), clean(f.TypeScript))
 		for _, d := range other {
 			j = j.with(diag(d))
 		}
-		return j.measure("type_errors", float64(f.DiagnosticsTotal))
+		return j.with(notes...).measure("type_errors", float64(counted))
 	}
 	program := 0
 	for _, x := range f.Files {
@@ -52,7 +65,46 @@ func judgeTypecheck(in *Input) judgement {
 			program++
 		}
 	}
-	return judged(finding.Pass, "%s under --strict with TypeScript %s", plural(program, "file type-checks", "files type-check"), clean(f.TypeScript)).measure("type_errors", 0)
+	return judged(finding.Pass, "%s under --strict with TypeScript %s", plural(program, "file type-checks", "files type-check"), clean(f.TypeScript)).with(notes...).measure("type_errors", 0)
+}
+
+// tsNoDeclarationFile is TS7016: "Could not find a declaration file for module 'x'".
+const tsNoDeclarationFile = 7016
+
+var quoted = regexp.MustCompile(`module '([^']+)'`)
+
+// quotedModule is the module a TS7016 message names.
+func quotedModule(msg string) string {
+	if m := quoted.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// devTypes are the packages whose declarations the submission takes from an @types
+// devDependency: the grader installs runtime dependencies only, so their absence is ours, not
+// the candidate's.
+func devTypes(dir string) map[string]bool {
+	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return nil
+	}
+	var pkg struct {
+		Dev map[string]string `json:"devDependencies"`
+	}
+	if json.Unmarshal(raw, &pkg) != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for name := range pkg.Dev {
+		if t, ok := strings.CutPrefix(name, "@types/"); ok {
+			if scope, rest, scoped := strings.Cut(t, "__"); scoped {
+				t = "@" + scope + "/" + rest
+			}
+			out[t] = true
+		}
+	}
+	return out
 }
 
 var tlsRule = Rule{

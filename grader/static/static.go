@@ -26,7 +26,7 @@ var analyzerSource string
 // Paths inside the analyzer's container.
 const (
 	analyzerDir   = "/opt/itsm-analyzer"
-	toolchainDir  = "/opt/itsm-typescript"
+	toolchainDir  = "/opt/itsm-typescript/node_modules" // a node_modules by name, so @types/node finds undici-types beside it
 	submissionDir = "/submission"
 )
 

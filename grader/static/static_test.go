@@ -26,6 +26,7 @@ func TestAnalyzerTypeChecksItself(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.Symlink(tc, filepath.Join(dir, "node_modules")))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "analyzer.ts"), []byte(analyzerSource), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"type":"module"}`), 0o644))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join(tc, "typescript", "bin", "tsc"), "--strict", "--noEmit", "--target", "es2024", "--lib", "es2024",

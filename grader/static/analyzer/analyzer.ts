@@ -134,8 +134,10 @@ function listFiles(root: string, truncated: string[]): string[] {
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
-  const require = createRequire(path.join(args.typescript, "index.js"));
-  const ts = require("typescript") as typeof TS;
+  // The toolchain folder is a node_modules: require the package by its path, so the lookup
+  // does not depend on where that folder is mounted.
+  const require = createRequire(import.meta.url);
+  const ts = require(path.join(args.typescript, "typescript")) as typeof TS;
   const libCache = new Map<string, TS.SourceFile | undefined>();
   const projects = args.projects.map((p) => analyze(ts, path.resolve(p), args.typescript, args.fields, libCache));
   process.stdout.write(JSON.stringify({ analyzer: 1, typescript: ts.version, projects }) + "\n");

@@ -172,6 +172,9 @@ func writeReports(rep *report.Report, dir string) error {
 
 func summarise(w io.Writer, rep *report.Report, dir string) {
 	fmt.Fprintf(w, "score %.1f/100", rep.Score.Total)
+	if rep.Score.Note != "" {
+		fmt.Fprintf(w, " (%s)", rep.Score.Note)
+	}
 	if len(rep.Critical) > 0 {
 		fmt.Fprintf(w, "  CRITICAL: %s", strings.Join(rep.Critical, ", "))
 	}

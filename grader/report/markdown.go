@@ -81,6 +81,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if !r.Build.OK {
 		fmt.Fprintf(&b, "**The submission did not build** (%s): %s\n\n", mdEscape(r.Build.Stage), mdEscape(r.Build.Summary))
 	}
+	if r.Score.Note != "" {
+		fmt.Fprintf(&b, "*%s.*\n\n", mdEscape(r.Score.Note))
+	}
 	b.WriteString("| finding | kind | verdict | severity | summary |\n|---|---|---|---|---|\n")
 	for _, f := range r.Findings {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", f.ID, f.Kind, verdictMark[f.Verdict], f.Severity, mdEscape(f.Summary))

@@ -54,6 +54,7 @@ type Submission struct {
 // Score is the total (0–100) and how each finding contributed.
 type Score struct {
 	Total     float64     `json:"total"`
+	Note      string      `json:"note,omitempty"`
 	Breakdown []ScoreItem `json:"breakdown"`
 }
 
@@ -129,6 +130,12 @@ func New(sub Submission, b Build, findings []finding.Finding, runs []Run, at tim
 	}
 	if possible > 0 {
 		r.Score.Total = float64(int(earned/possible*1000+0.5)) / 10
+	}
+	// A client that does not build did nothing: its score is 0, whatever the static review
+	// found in its code (the findings still say what that was).
+	if c := r.Finding("build.contract"); c != nil && c.Verdict == finding.Fail {
+		r.Score.Total = 0
+		r.Score.Note = "the submission did not build, so it scores 0; the static findings are reported, not scored"
 	}
 	sort.Strings(r.Critical)
 	return r

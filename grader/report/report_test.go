@@ -71,6 +71,18 @@ func TestScoreAndCritical(t *testing.T) {
 	require.Equal(t, SchemaVersion, r.SchemaVersion)
 }
 
+func TestASubmissionThatDoesNotBuildScoresZero(t *testing.T) {
+	t.Parallel()
+	findings := []finding.Finding{
+		{ID: "build.contract", Kind: finding.Measured, Verdict: finding.Fail, Severity: finding.High},
+		{ID: "retry.transient", Kind: finding.Measured, Verdict: finding.NA, Severity: finding.High},
+		{ID: "static.tls_disabled", Kind: finding.Static, Verdict: finding.Pass, Severity: finding.Critical},
+	}
+	r := New(Submission{Source: "x"}, Build{Stage: "bundle"}, findings, nil, time.Now())
+	require.Zero(t, r.Score.Total)
+	require.Contains(t, r.Score.Note, "did not build")
+}
+
 func TestWritersMatchTheirGoldenFiles(t *testing.T) {
 	t.Parallel()
 	for name, write := range map[string]func(*Report, *bytes.Buffer) error{

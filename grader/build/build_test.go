@@ -90,12 +90,14 @@ type SyncResult = { created: number; failed: { externalId: string; reason: strin
 export async function syncTickets(): Promise<SyncResult> { console.log(say(2)); return { created: 2, failed: [] }; }
 `,
 	})
-	b, f, err := Build(context.Background(), src, Options{Workdir: t.TempDir()})
+	work := t.TempDir()
+	b, f, err := Build(context.Background(), src, Options{Workdir: work})
 	require.NoError(t, err)
 	require.Nil(t, f)
 	entries, err := os.ReadDir(b.Dir)
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "the bundle directory holds one file")
+	require.NoFileExists(t, filepath.Join(SourceDir(work), driverName), "the copy the static review reads holds the candidate's files only")
 	tmp := t.TempDir()
 	cmd := exec.Command(node, filepath.Join(b.Dir, Entry))
 	cmd.Dir = tmp

@@ -86,11 +86,14 @@ func checkExport(src string) *Failure {
 	return &Failure{Stage: "bundle", Summary: "esbuild produced no output"}
 }
 
-// bundle writes the driver beside the sources and bundles it into out/Entry.
+// bundle writes the driver beside the sources, bundles it into out/Entry and removes it again:
+// the copy is the candidate's code only when the static review reads it.
 func bundle(src, out, marker string) ([]Message, *Failure, error) {
-	if err := os.WriteFile(filepath.Join(src, driverName), []byte(fmt.Sprintf(driver, marker, ResultFile)), 0o644); err != nil {
+	driverPath := filepath.Join(src, driverName)
+	if err := os.WriteFile(driverPath, []byte(fmt.Sprintf(driver, marker, ResultFile)), 0o644); err != nil {
 		return nil, nil, fmt.Errorf("write driver: %w", err)
 	}
+	defer os.Remove(driverPath)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("make bundle directory: %w", err)
 	}

@@ -83,14 +83,11 @@ func (s *Sandbox) Run(ctx context.Context, spec Spec) (res *Result, err error) {
 	if s.mockImage == "" || s.runtimeImage == "" {
 		return nil, errors.New("sandbox has no images: make it with New, not Connect")
 	}
-	if s.slots != nil {
-		select {
-		case s.slots <- struct{}{}:
-			defer func() { <-s.slots }()
-		case <-ctx.Done():
-			return nil, fmt.Errorf("wait for a run slot: %w", context.Cause(ctx))
-		}
+	release, err := s.slot(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	r := &run{sb: s, spec: spec, lim: spec.Limits.withDefaults(), id: newRunID()}
 	r.res = &Result{RunID: r.id, Timeline: Timeline{Start: time.Now()}}
 	defer func() {
@@ -101,6 +98,19 @@ func (s *Sandbox) Run(ctx context.Context, spec Spec) (res *Result, err error) {
 		return r.res, err
 	}
 	return r.res, nil
+}
+
+// slot waits for one of the runs allowed in flight (Options.MaxRuns); release gives it back.
+func (s *Sandbox) slot(ctx context.Context) (release func(), err error) {
+	if s.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for a run slot: %w", context.Cause(ctx))
+	}
 }
 
 func newRunID() string {

@@ -92,14 +92,11 @@ func (s *Sandbox) Tool(ctx context.Context, spec ToolSpec) (res *ToolResult, err
 	if s.runtimeImage == "" {
 		return nil, errors.New("sandbox has no runtime image: make it with New, not Connect")
 	}
-	if s.slots != nil {
-		select {
-		case s.slots <- struct{}{}:
-			defer func() { <-s.slots }()
-		case <-ctx.Done():
-			return nil, fmt.Errorf("wait for a run slot: %w", context.Cause(ctx))
-		}
+	release, err := s.slot(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	lim := spec.Limits
 	if lim == (Limits{}) {
 		lim = ToolLimits()

@@ -45,21 +45,21 @@ func iqr(ds []time.Duration) time.Duration {
 
 var backoffGrowth = Check{
 	ID: "backoff.growth", Title: "Backs off exponentially between attempts", Severity: finding.Medium,
-	Indicator: indBackoff,
+	Indicator: finding.ProperBackoff,
 	Question:  "Why exponential backoff rather than a fixed delay, and what cap did you choose?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "backoff"); ok {
 			return j
 		}
 		for _, o := range obs.Of("backoff") {
 			if busy(o) {
-				return judged(finding.NA, "the client blocks its event loop while it waits (see wait.blocking), so each wait the mock sees includes other tickets' waits: the growth of its backoff cannot be told apart").
-					with(evidence(o, fmt.Sprintf("CPU %s over %s of wall time", ms(o.Run.CPU), ms(o.Run.Wall))))
+				return finding.Judged(finding.NA, "the client blocks its event loop while it waits (see wait.blocking), so each wait the mock sees includes other tickets' waits: the growth of its backoff cannot be told apart").
+					With(evidence(o, fmt.Sprintf("CPU %s over %s of wall time", ms(o.Run.CPU), ms(o.Run.Wall))))
 			}
 		}
 		delays, ev := retryDelays(obs)
 		if len(delays) < 2 {
-			return judged(finding.NA, "too few retries in the backoff scenario to measure growth (%d retry index(es))", len(delays)).with(ev...)
+			return finding.Judged(finding.NA, "too few retries in the backoff scenario to measure growth (%d retry index(es))", len(delays)).With(ev...)
 		}
 		// The upper envelope per retry index: a policy's bound grows as the policy says whatever
 		// its jitter, and with 24 samples the envelope of full jitter is tight where medians and
@@ -78,18 +78,18 @@ var backoffGrowth = Check{
 			env = append(env, e)
 			desc += fmt.Sprintf("retry %d: median %s, upper envelope %s over %d; ", i+1, ms(medianOf(d)), ms(e), len(d))
 		}
-		j := Judgement{Evidence: append([]finding.Evidence{{Scenario: "backoff", Text: desc}}, ev...)}
+		j := finding.Judgement{Evidence: append([]finding.Evidence{{Scenario: "backoff", Text: desc}}, ev...)}
 		if c, text, ok := backoffCap(obs); ok {
-			j = j.with(finding.Evidence{Scenario: "outage", Text: text}).measure("cap_ms", float64(c.Milliseconds()))
+			j = j.With(finding.Evidence{Scenario: "outage", Text: text}).Measure("cap_ms", float64(c.Milliseconds()))
 		}
 		first, last := env[0], env[len(env)-1]
 		if last < noBackoff {
 			j.Verdict, j.Summary = finding.Fail, "no backoff: retries follow each other at once (none)"
-			return j.measure("growth_factor", 0)
+			return j.Measure("growth_factor", 0)
 		}
 		g := ratio(last, first, len(env)-1)
 		late := ratio(last, env[max(0, len(env)-3)], min(2, len(env)-1))
-		j = j.measure("growth_factor", math.Round(g*100)/100).measure("late_growth_factor", math.Round(late*100)/100).measure("first_delay_ms", float64(first.Milliseconds()))
+		j = j.Measure("growth_factor", math.Round(g*100)/100).Measure("late_growth_factor", math.Round(late*100)/100).Measure("first_delay_ms", float64(first.Milliseconds()))
 		switch {
 		case g >= exponentialRatio && late >= exponentialRatio:
 			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("exponential: the upper envelope of the waits grows by a factor of %.2f per retry (from %s to %s)", g, ms(first), ms(last))
@@ -109,9 +109,9 @@ func ratio(b, a time.Duration, steps int) float64 {
 
 var backoffJitter = Check{
 	ID: "backoff.jitter", Title: "Adds jitter to its backoff", Severity: finding.Medium,
-	Indicator: indBackoff,
+	Indicator: finding.ProperBackoff,
 	Question:  "What happens to the target when a thousand clients like yours retry on the same schedule?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "backoff"); ok {
 			return j
 		}
@@ -131,10 +131,10 @@ var backoffJitter = Check{
 			desc += fmt.Sprintf("retry %d: IQR %s over %d waits (bar %s); ", i+1, ms(spread), len(d), ms(bar))
 		}
 		if judgedIdx == 0 {
-			return judged(finding.NA, "too few retries in the backoff scenario to measure jitter").with(ev...)
+			return finding.Judged(finding.NA, "too few retries in the backoff scenario to measure jitter").With(ev...)
 		}
-		j := Judgement{Evidence: append([]finding.Evidence{{Scenario: "backoff", Text: desc}}, ev...)}
-		j = j.measure("jittered_indexes", float64(jittered)).measure("indexes", float64(judgedIdx))
+		j := finding.Judgement{Evidence: append([]finding.Evidence{{Scenario: "backoff", Text: desc}}, ev...)}
+		j = j.Measure("jittered_indexes", float64(jittered)).Measure("indexes", float64(judgedIdx))
 		if jittered*2 > judgedIdx {
 			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("the waits vary across tickets and trials beyond the sandbox's noise at %d of %d retry indexes", jittered, judgedIdx)
 		} else {

@@ -12,9 +12,9 @@ import (
 
 var waitBlocking = Check{
 	ID: "wait.blocking", Title: "Waits with timers, not busy loops", Severity: finding.Medium,
-	Indicator: indBlocking,
+	Indicator: finding.BlockingLoops,
 	Question:  "How does your client wait between retries, and what is the process doing meanwhile?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "backoff"); ok {
 			return j
 		}
@@ -32,7 +32,7 @@ var waitBlocking = Check{
 				ev = append(ev, evidence(o, fmt.Sprintf("CPU %s over %s of wall time (%.0f%% of a core)", ms(o.Run.CPU), ms(o.Run.Wall), share*100)))
 			}
 		}
-		j := Judgement{Evidence: capEvidence(ev, 4)}.measure("cpu_share", float64(int(worst*1000))/1000)
+		j := finding.Judgement{Evidence: capEvidence(ev, 4)}.Measure("cpu_share", float64(int(worst*1000))/1000)
 		switch {
 		case len(ev) == 0:
 			j.Verdict, j.Summary = finding.NA, "CPU time could not be measured on this engine"
@@ -49,9 +49,9 @@ var statusWord = regexp.MustCompile(`\b(5\d\d|4\d\d)\b`)
 
 var loggingErrors = Check{
 	ID: "logging.errors", Title: "Logs failures with enough context to act on", Severity: finding.Low,
-	Indicator: indLogging,
+	Indicator: finding.RetryAndLogging,
 	Question:  "It's 3 a.m. and the sync failed for some tickets. What does your log tell the on-call engineer?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "transient-5xx"); ok {
 			return j
 		}
@@ -88,16 +88,16 @@ var loggingErrors = Check{
 				}
 			}
 		}
-		j := Judgement{}.measure("failures", float64(faulted)).measure("logged_with_context", float64(logged))
+		j := finding.Judgement{}.Measure("failures", float64(faulted)).Measure("logged_with_context", float64(logged))
 		switch {
 		case faulted == 0:
 			j.Verdict, j.Summary = finding.NA, "no failure to log"
 		case float64(logged) >= loggedShare*float64(faulted):
 			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("%d of %d failed attempts logged with the ticket and the status", logged, faulted)
-			j = j.with(evidence(o, "for example", good...))
+			j = j.With(evidence(o, "for example", good...))
 		case logged+mentioned > 0 || anyFailureWords(out):
 			j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("failures are logged, but only %d of %d name both the ticket and the status", logged, faulted)
-			j = j.with(evidence(o, "what the log says", append(good, bad...)...))
+			j = j.With(evidence(o, "what the log says", append(good, bad...)...))
 		default:
 			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("none of the %d failed attempts left a trace in the output", faulted)
 		}
@@ -117,9 +117,9 @@ func anyFailureWords(out []string) bool {
 
 var resultHonest = Check{
 	ID: "result.honest", Title: "Reports what really happened in its SyncResult", Severity: finding.High,
-	Indicator: indHonest,
+	Indicator: finding.HonestClient,
 	Question:  "How would a caller of syncTickets() know which tickets need attention?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "happy"); ok {
 			return j
 		}
@@ -138,11 +138,11 @@ var resultHonest = Check{
 		}
 		switch {
 		case len(bad) > 0:
-			return judged(finding.Fail, "the returned SyncResult disagrees with what the target saw in %d run(s)", len(bad)).with(bad...)
+			return finding.Judged(finding.Fail, "the returned SyncResult disagrees with what the target saw in %d run(s)", len(bad)).With(bad...)
 		case len(good) == 0:
-			return judged(finding.NA, "no run returned")
+			return finding.Judged(finding.NA, "no run returned")
 		}
-		return judged(finding.Pass, "the SyncResult matched the target's records in all %d runs", len(good)).with(good...)
+		return finding.Judged(finding.Pass, "the SyncResult matched the target's records in all %d runs", len(good)).With(good...)
 	},
 }
 

@@ -10,9 +10,9 @@ import (
 
 var retryBounded = Check{
 	ID: "retry.bounded", Title: "Gives up within bounds when the target is down", Severity: finding.High, Critical: true,
-	Indicator: indRetryLogic,
+	Indicator: finding.FixedRetryLogic,
 	Question:  "The target is down for an hour. What does your client do, and what does the on-call engineer see?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "outage"); ok {
 			return j
 		}
@@ -27,7 +27,7 @@ var retryBounded = Check{
 				ev = append(ev, evidence(o, fmt.Sprintf("%s: %d attempts over %s", id, len(rs), ms(span)), lines(rs, 4)...))
 			}
 		}
-		j := Judgement{Evidence: ev}.measure("max_attempts", float64(maxAttempts)).measure("max_span_ms", float64(maxSpan.Milliseconds()))
+		j := finding.Judgement{Evidence: ev}.Measure("max_attempts", float64(maxAttempts)).Measure("max_span_ms", float64(maxSpan.Milliseconds()))
 		switch {
 		case o.Run.TimedOut:
 			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("never gave up: still retrying when stopped at the %v budget (%d attempts at one ticket)", o.Budget.Budget, maxAttempts)
@@ -44,9 +44,9 @@ var retryBounded = Check{
 
 var retryAfter = Check{
 	ID: "retry.retry_after", Title: "Honours Retry-After", Severity: finding.Medium,
-	Indicator: indBackoff,
+	Indicator: finding.ProperBackoff,
 	Question:  "The server sends Retry-After: 120. What does your client do, and where would you draw the line?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "rate-limit-seconds", "rate-limit-date"); ok {
 			return j
 		}
@@ -77,13 +77,13 @@ var retryAfter = Check{
 		}
 		switch {
 		case len(early) > 0:
-			return judged(finding.Fail, "%d retr(ies) came before the server's Retry-After", len(early)).with(capEvidence(early, 4)...)
+			return finding.Judged(finding.Fail, "%d retr(ies) came before the server's Retry-After", len(early)).With(capEvidence(early, 4)...)
 		case len(late) > 0:
-			return judged(finding.Warn, "Retry-After respected, but %d retr(ies) waited more than three times as long as asked", len(late)).with(capEvidence(late, 4)...)
+			return finding.Judged(finding.Warn, "Retry-After respected, but %d retr(ies) waited more than three times as long as asked", len(late)).With(capEvidence(late, 4)...)
 		case len(good) == 0:
-			return judged(finding.NA, "no rate-limited request")
+			return finding.Judged(finding.NA, "no rate-limited request")
 		}
-		return judged(finding.Pass, "all %d retries after a Retry-After waited as asked (seconds and HTTP-date forms)", len(good)).with(capEvidence(good, 2)...)
+		return finding.Judged(finding.Pass, "all %d retries after a Retry-After waited as asked (seconds and HTTP-date forms)", len(good)).With(capEvidence(good, 2)...)
 	},
 }
 
@@ -102,9 +102,9 @@ func advertised(p *plan.Plan) (time.Duration, time.Duration) {
 
 var requestTimeout = Check{
 	ID: "timeout.request", Title: "Abandons a hung request in time", Severity: finding.High,
-	Indicator: indRetryLogic,
+	Indicator: finding.FixedRetryLogic,
 	Question:  "How long will your client wait on a request that never answers, and how did you choose that number?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "hang"); ok {
 			return j
 		}
@@ -124,7 +124,7 @@ var requestTimeout = Check{
 			}
 			ev = append(ev, evidence(o, fmt.Sprintf("%s: the hung attempt was held %s, ended by the %s", id, ms(waited), r.EndedBy), line(r)))
 		}
-		j := Judgement{Evidence: ev}.measure("waited_ms", float64(worst.Milliseconds()))
+		j := finding.Judgement{Evidence: ev}.Measure("waited_ms", float64(worst.Milliseconds()))
 		switch {
 		case len(ev) == 0:
 			j.Verdict, j.Summary = finding.NA, "no request met the hang"
@@ -141,9 +141,9 @@ var requestTimeout = Check{
 
 var runBudget = Check{
 	ID: "run.budget", Title: "Finishes every scenario within its time budget", Severity: finding.High,
-	Indicator: indRetryLogic,
+	Indicator: finding.FixedRetryLogic,
 	Question:  "How long can one run of your sync take in the worst case, and what bounds it?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		var over []finding.Evidence
 		runs := 0
 		for _, o := range obs {
@@ -157,10 +157,10 @@ var runBudget = Check{
 		}
 		switch {
 		case runs == 0:
-			return judged(finding.NA, "nothing ran")
+			return finding.Judged(finding.NA, "nothing ran")
 		case len(over) > 0:
-			return judged(finding.Fail, "the client outlived the budget in %d of %d runs and was stopped", len(over), runs).with(over...)
+			return finding.Judged(finding.Fail, "the client outlived the budget in %d of %d runs and was stopped", len(over), runs).With(over...)
 		}
-		return judged(finding.Pass, "every one of %d runs ended within its scenario's budget", runs)
+		return finding.Judged(finding.Pass, "every one of %d runs ended within its scenario's budget", runs)
 	},
 }

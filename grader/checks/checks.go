@@ -4,7 +4,6 @@
 package checks
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/itsm-grader/grader/grader/finding"
@@ -33,32 +32,7 @@ type Check struct {
 	Critical  bool
 	Indicator finding.Indicator
 	Question  string
-	Judge     func(Observations) Judgement
-}
-
-// Judgement is what a check concluded.
-type Judgement struct {
-	Verdict  finding.Verdict
-	Summary  string
-	Evidence []finding.Evidence
-	Measured map[string]float64
-}
-
-func judged(v finding.Verdict, format string, args ...any) Judgement {
-	return Judgement{Verdict: v, Summary: fmt.Sprintf(format, args...)}
-}
-
-func (j Judgement) with(ev ...finding.Evidence) Judgement {
-	j.Evidence = append(j.Evidence, ev...)
-	return j
-}
-
-func (j Judgement) measure(name string, v float64) Judgement {
-	if j.Measured == nil {
-		j.Measured = map[string]float64{}
-	}
-	j.Measured[name] = v
-	return j
+	Judge     func(Observations) finding.Judgement
 }
 
 // All lists the measured checks in report order.
@@ -90,13 +64,13 @@ func NotApplicable(reason string, except ...string) []finding.Finding {
 	var out []finding.Finding
 	for _, c := range All() {
 		if !skip[c.ID] {
-			out = append(out, c.finding(judged(finding.NA, "%s", reason)))
+			out = append(out, c.finding(finding.Judged(finding.NA, "%s", reason)))
 		}
 	}
 	return out
 }
 
-func (c Check) finding(j Judgement) finding.Finding {
+func (c Check) finding(j finding.Judgement) finding.Finding {
 	sort.SliceStable(j.Evidence, func(a, b int) bool {
 		return j.Evidence[a].Scenario < j.Evidence[b].Scenario
 	})
@@ -106,19 +80,3 @@ func (c Check) finding(j Judgement) finding.Finding {
 		Summary: j.Summary, Evidence: j.Evidence, Measured: j.Measured, Question: c.Question,
 	}
 }
-
-// Indicators of the hiring kit's Coding Test (shared/seed), as the checks name them.
-var (
-	indBackoff    = finding.ProperBackoff
-	indIdempotent = finding.IdempotentRetry
-	indSecrets    = finding.SecureHeaders
-	indTokenLog   = finding.HardcodedOrLogged
-	indAIRisks    = finding.AIRisks
-	indClassify   = finding.NoClassification
-	indRetryLogic = finding.FixedRetryLogic
-	indBlocking   = finding.BlockingLoops
-	indMapping    = finding.MappingEdges
-	indSpecs      = finding.FollowsSpecs
-	indLogging    = finding.RetryAndLogging
-	indHonest     = finding.HonestClient
-)

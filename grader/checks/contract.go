@@ -4,21 +4,21 @@ import "github.com/itsm-grader/grader/grader/finding"
 
 var contractCheck = Check{
 	ID: "build.contract", Title: "Builds and honours the entry-point contract", Severity: finding.High,
-	Indicator: indSpecs,
+	Indicator: finding.FollowsSpecs,
 	Question:  "Walk me through how you checked your package against the brief's contract before handing it in.",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "happy"); ok {
 			return j
 		}
 		o := obs.Of("happy")[0]
 		switch o.Outcome.Kind {
 		case "resolved", "rejected":
-			return judged(finding.Pass, "the bundle built and syncTickets() settled (%s) in the no-fault scenario", o.Outcome.Kind)
+			return finding.Judged(finding.Pass, "the bundle built and syncTickets() settled (%s) in the no-fault scenario", o.Outcome.Kind)
 		case "contract":
-			return judged(finding.Fail, "syncTickets is not a function: %s", capText(o.Outcome.Error, 200)).with(evidence(o, "the driver's record"))
+			return finding.Judged(finding.Fail, "syncTickets is not a function: %s", capText(o.Outcome.Error, 200)).With(evidence(o, "the driver's record"))
 		default:
-			return judged(finding.Fail, "the process ended before syncTickets() settled (exit %d%s)", o.Run.ExitCode, killed(o)).
-				with(evidence(o, "last lines of stderr", tailLines(o.Run.Stderr.Data, o.Tokens, 5)...))
+			return finding.Judged(finding.Fail, "the process ended before syncTickets() settled (exit %d%s)", o.Run.ExitCode, killed(o)).
+				With(evidence(o, "last lines of stderr", tailLines(o.Run.Stderr.Data, o.Tokens, 5)...))
 		}
 	},
 }
@@ -26,5 +26,5 @@ var contractCheck = Check{
 // BuildFailed is the build.contract finding of a submission that did not build: the grading
 // stops there, so it is judged from the build's messages rather than from a run.
 func BuildFailed(summary string, messages []string) finding.Finding {
-	return contractCheck.finding(judged(finding.Fail, "%s", summary).with(finding.Evidence{Text: "compiler and installer messages", Excerpts: messages}))
+	return contractCheck.finding(finding.Judged(finding.Fail, "%s", summary).With(finding.Evidence{Text: "compiler and installer messages", Excerpts: messages}))
 }

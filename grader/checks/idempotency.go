@@ -8,9 +8,9 @@ import (
 
 var idempotencyKey = Check{
 	ID: "idempotency.key", Title: "Sends a stable Idempotency-Key per ticket", Severity: finding.High,
-	Indicator: indIdempotent,
+	Indicator: finding.IdempotentRetry,
 	Question:  "Your create times out. Did the ticket get created or not, and how does your retry make that question harmless?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "happy"); ok {
 			return j
 		}
@@ -45,23 +45,23 @@ var idempotencyKey = Check{
 		}
 		switch {
 		case total == 0:
-			return judged(finding.NA, "no create reached the target")
+			return finding.Judged(finding.NA, "no create reached the target")
 		case len(missingKey) > 0:
-			return judged(finding.Fail, "creates are sent without an Idempotency-Key, so a retry can duplicate").with(missingKey...)
+			return finding.Judged(finding.Fail, "creates are sent without an Idempotency-Key, so a retry can duplicate").With(missingKey...)
 		case len(unstable) > 0:
-			return judged(finding.Fail, "the key changes between attempts at one ticket (%d tickets), so a retry is a new create", len(unstable)).with(capEvidence(unstable, 4)...)
+			return finding.Judged(finding.Fail, "the key changes between attempts at one ticket (%d tickets), so a retry is a new create", len(unstable)).With(capEvidence(unstable, 4)...)
 		case len(shared) > 0:
-			return judged(finding.Fail, "different tickets share a key, so the target refuses or replays the wrong one").with(capEvidence(shared, 4)...)
+			return finding.Judged(finding.Fail, "different tickets share a key, so the target refuses or replays the wrong one").With(capEvidence(shared, 4)...)
 		}
-		return judged(finding.Pass, "all %d creates carried a key, the same on every attempt at a ticket and distinct across tickets", total)
+		return finding.Judged(finding.Pass, "all %d creates carried a key, the same on every attempt at a ticket and distinct across tickets", total)
 	},
 }
 
 var idempotencyDuplicates = Check{
 	ID: "idempotency.duplicates", Title: "Creates no duplicates when responses are lost", Severity: finding.Critical, Critical: true,
-	Indicator: indIdempotent,
+	Indicator: finding.IdempotentRetry,
 	Question:  "We found duplicate tickets after a network blip. Walk me through how that can happen and how you would prevent it.",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "lost-response-hang", "lost-response-reset"); ok {
 			return j
 		}
@@ -81,11 +81,11 @@ var idempotencyDuplicates = Check{
 				}
 			}
 		}
-		j := Judgement{}.measure("duplicated_tickets", float64(len(dups)))
+		j := finding.Judgement{}.Measure("duplicated_tickets", float64(len(dups)))
 		switch {
 		case len(dups) > 0:
 			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("%d ticket(s) were created more than once after a lost response", len(dups))
-			return j.with(capEvidence(dups, 4)...)
+			return j.With(capEvidence(dups, 4)...)
 		case tickets == 0:
 			j.Verdict, j.Summary = finding.NA, "no ticket was created in the lost-response scenarios"
 		default:

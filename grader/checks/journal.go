@@ -92,11 +92,11 @@ func evidence(o runner.Observation, text string, excerpts ...string) finding.Evi
 }
 
 // missing reports scenarios that should have run but have no journal.
-func missing(obs Observations, names ...string) (Judgement, bool) {
+func missing(obs Observations, names ...string) (finding.Judgement, bool) {
 	for _, n := range names {
 		if len(obs.Of(n)) == 0 {
-			return judged(finding.NA, "scenario %s did not run or its journal could not be read", n), true
+			return finding.Judged(finding.NA, "scenario %s did not run or its journal could not be read", n), true
 		}
 	}
-	return Judgement{}, false
+	return finding.Judgement{}, false
 }

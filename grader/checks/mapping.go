@@ -13,16 +13,16 @@ import (
 
 var mappingAccuracy = Check{
 	ID: "mapping.accuracy", Title: "Maps every incident exactly as the brief's rules say", Severity: finding.High,
-	Indicator: indMapping,
+	Indicator: finding.MappingEdges,
 	Question:  "Which of the brief's mapping rules did you find easiest to get wrong, and how did you make sure you had them right?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "happy"); ok {
 			return j
 		}
 		o := obs.Of("happy")[0]
 		golden, err := exercise.Golden()
 		if err != nil {
-			return judged(finding.NA, "golden payloads unreadable: %v", err)
+			return finding.Judged(finding.NA, "golden payloads unreadable: %v", err)
 		}
 		var diffs []string
 		fields, wrong := 0, 0
@@ -46,7 +46,7 @@ var mappingAccuracy = Check{
 			}
 		}
 		sort.Strings(diffs)
-		j := Judgement{}.measure("fields_wrong", float64(wrong)).measure("fields_compared", float64(fields)).measure("schema_rejections", float64(rejected))
+		j := finding.Judgement{}.Measure("fields_wrong", float64(wrong)).Measure("fields_compared", float64(fields)).Measure("schema_rejections", float64(rejected))
 		if len(diffs) == 0 {
 			if fields == 0 {
 				j.Verdict, j.Summary = finding.Fail, "no ticket was created, so no mapping could be checked"
@@ -57,7 +57,7 @@ var mappingAccuracy = Check{
 		}
 		j.Verdict = finding.Fail
 		j.Summary = fmt.Sprintf("%d field(s) differ from the golden payloads and %d body(ies) were rejected by the schema", wrong, rejected)
-		return j.with(evidence(o, "differences (ticket field: expected → sent)", capList(diffs, 20)...))
+		return j.With(evidence(o, "differences (ticket field: expected → sent)", capList(diffs, 20)...))
 	},
 }
 
@@ -89,9 +89,9 @@ func capList(l []string, n int) []string {
 
 var mappingCompleteness = Check{
 	ID: "mapping.completeness", Title: "Creates every incident once, reading every page", Severity: finding.High,
-	Indicator: indMapping,
+	Indicator: finding.MappingEdges,
 	Question:  "The source repeats a record across a page boundary. How does your client deal with that, and how would you know if it didn't?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "happy"); ok {
 			return j
 		}
@@ -104,9 +104,9 @@ var mappingCompleteness = Check{
 			}
 		}
 		if len(problems) == 0 {
-			return judged(finding.Pass, "every incident was created exactly once and every page was read")
+			return finding.Judged(finding.Pass, "every incident was created exactly once and every page was read")
 		}
-		return judged(finding.Fail, "tickets missing, duplicated or unknown, or pages unread").with(problems...)
+		return finding.Judged(finding.Fail, "tickets missing, duplicated or unknown, or pages unread").With(problems...)
 	},
 }
 

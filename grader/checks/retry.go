@@ -10,9 +10,9 @@ import (
 
 var retryTransient = Check{
 	ID: "retry.transient", Title: "Retries transient failures (5xx, resets, hangs)", Severity: finding.High,
-	Indicator: indClassify,
+	Indicator: finding.NoClassification,
 	Question:  "Which failures does your client treat as worth retrying, and why those?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "transient-5xx"); ok {
 			return j
 		}
@@ -37,7 +37,7 @@ var retryTransient = Check{
 				}
 			}
 		}
-		j := Judgement{}.measure("faulted", float64(faulted)).measure("retried", float64(retried))
+		j := finding.Judgement{}.Measure("faulted", float64(faulted)).Measure("retried", float64(retried))
 		switch {
 		case faulted == 0:
 			j.Verdict, j.Summary = finding.NA, "no request met a transient fault"
@@ -48,7 +48,7 @@ var retryTransient = Check{
 		default:
 			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("all %d requests that met a transient failure were retried and succeeded", faulted)
 		}
-		return j.with(capEvidence(append(notRetried, notCreated...), 6)...)
+		return j.With(capEvidence(append(notRetried, notCreated...), 6)...)
 	},
 }
 
@@ -86,9 +86,9 @@ func capEvidence(ev []finding.Evidence, n int) []finding.Evidence {
 
 var retryPermanent = Check{
 	ID: "retry.permanent", Title: "Does not retry permanent failures (400, 401, 422)", Severity: finding.Medium,
-	Indicator: indClassify,
+	Indicator: finding.NoClassification,
 	Question:  "A 422 comes back for one ticket. What does your client do, and what should an operator see?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "permanent-4xx"); ok {
 			return j
 		}
@@ -109,11 +109,11 @@ var retryPermanent = Check{
 		}
 		switch {
 		case checked == 0:
-			return judged(finding.NA, "no request met a permanent failure")
+			return finding.Judged(finding.NA, "no request met a permanent failure")
 		case len(bad) > 0:
-			return judged(finding.Fail, "%d of %d requests that met a permanent failure were retried", len(bad), checked).with(capEvidence(bad, 6)...)
+			return finding.Judged(finding.Fail, "%d of %d requests that met a permanent failure were retried", len(bad), checked).With(capEvidence(bad, 6)...)
 		}
-		return judged(finding.Pass, "none of the %d requests that met a permanent failure (400, 401, 422) was retried", checked)
+		return finding.Judged(finding.Pass, "none of the %d requests that met a permanent failure (400, 401, 422) was retried", checked)
 	},
 }
 

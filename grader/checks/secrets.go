@@ -10,9 +10,9 @@ import (
 
 var secretsOutput = Check{
 	ID: "secrets.output", Title: "Never prints or writes a token", Severity: finding.Critical, Critical: true,
-	Indicator: indTokenLog,
+	Indicator: finding.HardcodedOrLogged,
 	Question:  "Show me where your client logs a failed request. What exactly ends up in that log line?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		var ev []finding.Evidence
 		runs := 0
 		for _, o := range obs {
@@ -26,11 +26,11 @@ var secretsOutput = Check{
 		}
 		switch {
 		case runs == 0:
-			return judged(finding.NA, "nothing ran")
+			return finding.Judged(finding.NA, "nothing ran")
 		case len(ev) > 0:
-			return judged(finding.Fail, "a token appeared in the client's output or files in %d run(s)", len(ev)).with(capEvidence(ev, 4)...)
+			return finding.Judged(finding.Fail, "a token appeared in the client's output or files in %d run(s)", len(ev)).With(capEvidence(ev, 4)...)
 		}
-		return judged(finding.Pass, "no token, in any form, in the output or files of %d runs", runs)
+		return finding.Judged(finding.Pass, "no token, in any form, in the output or files of %d runs", runs)
 	},
 }
 
@@ -76,9 +76,9 @@ func dedupe(s []string) []string {
 
 var secretsTransport = Check{
 	ID: "secrets.transport", Title: "Sends each token only in its own API's Authorization header", Severity: finding.Critical, Critical: true,
-	Indicator: indSecrets,
+	Indicator: finding.SecureHeaders,
 	Question:  "Where can a bearer token end up besides the Authorization header, and what did you do to keep it there?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		var ev []finding.Evidence
 		for _, o := range obs {
 			if o.Journal == nil {
@@ -99,17 +99,17 @@ var secretsTransport = Check{
 			}
 		}
 		if len(ev) > 0 {
-			return judged(finding.Fail, "a token left its own Authorization header in %d run(s)", len(ev)).with(capEvidence(ev, 4)...)
+			return finding.Judged(finding.Fail, "a token left its own Authorization header in %d run(s)", len(ev)).With(capEvidence(ev, 4)...)
 		}
-		return judged(finding.Pass, "each token travelled only in the Authorization header of its own API")
+		return finding.Judged(finding.Pass, "each token travelled only in the Authorization header of its own API")
 	},
 }
 
 var tlsVerification = Check{
 	ID: "tls.verification", Title: "Verifies TLS certificates", Severity: finding.Critical, Critical: true,
-	Indicator: indAIRisks,
+	Indicator: finding.AIRisks,
 	Question:  "Your client fails against a server with a self-signed certificate. What are your options, and which would you ship?",
-	Judge: func(obs Observations) Judgement {
+	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "untrusted-tls"); ok {
 			return j
 		}
@@ -121,8 +121,8 @@ var tlsVerification = Check{
 			}
 		}
 		if len(reached) > 0 {
-			return judged(finding.Fail, "the client sent %d request(s) to a server whose certificate it could not verify", len(reached)).
-				with(evidence(o, "requests the untrusted listener received", capList(reached, 4)...))
+			return finding.Judged(finding.Fail, "the client sent %d request(s) to a server whose certificate it could not verify", len(reached)).
+				With(evidence(o, "requests the untrusted listener received", capList(reached, 4)...))
 		}
 		refused := 0
 		for _, e := range o.Journal.TLSErrors {
@@ -131,8 +131,8 @@ var tlsVerification = Check{
 			}
 		}
 		if refused == 0 {
-			return judged(finding.NA, "the client never tried the untrusted target")
+			return finding.Judged(finding.NA, "the client never tried the untrusted target")
 		}
-		return judged(finding.Pass, "the client refused the untrusted certificate (%d handshake(s) failed, no request sent)", refused)
+		return finding.Judged(finding.Pass, "the client refused the untrusted certificate (%d handshake(s) failed, no request sent)", refused)
 	},
 }

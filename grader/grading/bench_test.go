@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/itsm-grader/grader/grader/grading"
+	"github.com/itsm-grader/grader/sandbox/sandboxtest"
 	"github.com/itsm-grader/grader/sandbox/testenv"
 )
 
@@ -14,7 +15,7 @@ import (
 // floor no grader can beat: the candidate's own run time in its longest scenario (for the ideal
 // client, the outage: it waits out its retry budget). The README quotes the ratio.
 func BenchmarkGrade(b *testing.B) {
-	sb := newSandbox(b)
+	sb := sandboxtest.New(b)
 	sub := filepath.Join(repoRoot(b), "fixtures", "submissions", "ideal")
 	var took, floor time.Duration
 	for range b.N {

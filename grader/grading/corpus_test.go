@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v4"
@@ -17,7 +16,7 @@ import (
 	"github.com/itsm-grader/grader/grader/report"
 	"github.com/itsm-grader/grader/grader/review"
 	"github.com/itsm-grader/grader/grader/runner"
-	"github.com/itsm-grader/grader/sandbox"
+	"github.com/itsm-grader/grader/sandbox/sandboxtest"
 	"github.com/itsm-grader/grader/sandbox/testenv"
 )
 
@@ -30,18 +29,6 @@ type expectation struct {
 
 func repoRoot(t testing.TB) string { return testenv.RepoRoot(t) }
 
-// newSandbox builds a static grader and the sandbox's images.
-func newSandbox(t testing.TB) *sandbox.Sandbox {
-	t.Helper()
-	testenv.Client(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: testenv.Node24(t), GraderBinary: testenv.GraderBinary(t)})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sb.Close() })
-	return sb
-}
-
 // TestCalibrationCorpus grades every submission in fixtures/submissions in real Docker and
 // fails on any verdict that differs from its expected.yaml. GRADER_CORPUS=a,b limits it to
 // some submissions.
@@ -49,7 +36,7 @@ func TestCalibrationCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("grades the whole corpus in Docker: minutes")
 	}
-	sb := newSandbox(t)
+	sb := sandboxtest.New(t)
 	dir := filepath.Join(repoRoot(t), "fixtures", "submissions")
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsm-grader/grader/grader/grading"
+	"github.com/itsm-grader/grader/sandbox/sandboxtest"
 	"github.com/itsm-grader/grader/sandbox/testenv"
 )
 
@@ -29,7 +30,7 @@ func TestStability(t *testing.T) {
 		_, err := fmt.Sscan(v, &rounds)
 		require.NoError(t, err)
 	}
-	sb := newSandbox(t)
+	sb := sandboxtest.New(t)
 	dir := filepath.Join(repoRoot(t), "fixtures", "submissions")
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)

@@ -97,30 +97,43 @@ type credentialHit struct {
 	test                      bool
 }
 
-func judgeCredentials(in *Input) judgement {
+// credentialsIn finds every credential in the code and the configuration files.
+func credentialsIn(in *Input) []credentialHit {
 	var hits []credentialHit
 	for _, s := range in.Facts.Strings {
 		if what := credential(s.Name, s.Value); what != "" {
 			hits = append(hits, credentialHit{file: s.File, line: s.Line, col: s.Col, what: what, value: s.Value, source: s.Text, test: s.Test})
 		}
 	}
-	hits = append(hits, scanConfigFiles(in.Dir)...)
+	return append(hits, scanConfigFiles(in.Dir)...)
+}
+
+// credentialValues are the credentials' values, masked wherever any finding quotes them.
+func credentialValues(in *Input) []string {
+	var out []string
+	for _, h := range credentialsIn(in) {
+		out = append(out, h.value)
+	}
+	return out
+}
+
+func judgeCredentials(in *Input) finding.Judgement {
+	hits := credentialsIn(in)
 	if len(hits) == 0 {
-		return judged(finding.Pass, "no token-shaped literal and no high-entropy string given to a credential's name in %s or in the package's configuration files",
+		return finding.Judged(finding.Pass, "no token-shaped literal and no high-entropy string given to a credential's name in %s or in the package's configuration files",
 			plural(len(in.Facts.Files), "source file", "source files"))
 	}
-	j := judged(finding.Fail, "%s in the submission: %s at %s", plural(len(hits), "credential is written", "credentials are written"), hits[0].what, where(hits[0].file, hits[0].line))
+	j := finding.Judged(finding.Fail, "%s in the submission: %s at %s", plural(len(hits), "credential is written", "credentials are written"), hits[0].what, where(hits[0].file, hits[0].line))
 	tests := 0
 	for _, h := range hits {
-		j.secrets = append(j.secrets, h.value)
 		text := h.what
 		if h.test {
 			tests++
 			text += " (test code: still committed, still a leaked credential)"
 		}
-		j = j.with(located(h.file, h.line, h.col, text, h.source))
+		j = j.With(located(h.file, h.line, h.col, text, h.source))
 	}
-	return j.measure("credentials", float64(len(hits))).measure("in_test_code", float64(tests))
+	return j.Measure("credentials", float64(len(hits))).Measure("in_test_code", float64(tests))
 }
 
 // Files the code's scan does not cover but candidates put credentials in.

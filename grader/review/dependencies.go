@@ -47,14 +47,14 @@ type lockfile struct {
 	} `json:"packages"`
 }
 
-func judgeDependencies(in *Input) judgement {
+func judgeDependencies(in *Input) finding.Judgement {
 	raw, err := os.ReadFile(filepath.Join(in.Dir, "package.json"))
 	if err != nil {
-		return judged(finding.NA, "no package.json to read")
+		return finding.Judged(finding.NA, "no package.json to read")
 	}
 	var pkg packageJSON
 	if err := json.Unmarshal(raw, &pkg); err != nil {
-		return judged(finding.NA, "package.json does not parse: %s", clean(err.Error()))
+		return finding.Judged(finding.NA, "package.json does not parse: %s", clean(err.Error()))
 	}
 	names := make([]string, 0, len(pkg.Dependencies))
 	for n := range pkg.Dependencies {
@@ -62,7 +62,7 @@ func judgeDependencies(in *Input) judgement {
 	}
 	sort.Strings(names)
 	if len(names) == 0 {
-		return judged(finding.Pass, "no runtime dependency: the standard library and Node's fetch do the job").measure("direct", 0)
+		return finding.Judged(finding.Pass, "no runtime dependency: the standard library and Node's fetch do the job").Measure("direct", 0)
 	}
 	transitive := 0
 	if raw, err := os.ReadFile(filepath.Join(in.Dir, "package-lock.json")); err == nil {
@@ -77,7 +77,7 @@ func judgeDependencies(in *Input) judgement {
 	}
 	size := dirSize(filepath.Join(in.Dir, "node_modules"))
 	var heavyOnes []string
-	j := judgement{}
+	j := finding.Judgement{}
 	for _, n := range names {
 		text := fmt.Sprintf("%s %s", clean(n), clean(pkg.Dependencies[n]))
 		if why, ok := heavy[n]; ok || strings.HasPrefix(n, "@nestjs/") {
@@ -88,9 +88,9 @@ func judgeDependencies(in *Input) judgement {
 			text += ": " + why
 		}
 		line, src := lineOf(raw, `"`+n+`"`)
-		j = j.with(located("package.json", line, 1, text, src))
+		j = j.With(located("package.json", line, 1, text, src))
 	}
-	j.summary = fmt.Sprintf("%s, %s in the lockfile, %s installed", plural(len(names), "runtime dependency", "runtime dependencies"),
+	j.Summary = fmt.Sprintf("%s, %s in the lockfile, %s installed", plural(len(names), "runtime dependency", "runtime dependencies"),
 		plural(transitive, "package", "packages"), mib(size))
 	var why []string
 	if len(heavyOnes) > 0 {
@@ -102,12 +102,12 @@ func judgeDependencies(in *Input) judgement {
 	if size > maxDepsBytes {
 		why = append(why, fmt.Sprintf("over %s installed", mib(maxDepsBytes)))
 	}
-	j.verdict = finding.Pass
+	j.Verdict = finding.Pass
 	if len(why) > 0 {
-		j.verdict = finding.Warn
-		j.summary += "; " + strings.Join(why, "; ")
+		j.Verdict = finding.Warn
+		j.Summary += "; " + strings.Join(why, "; ")
 	}
-	return j.measure("direct", float64(len(names))).measure("transitive", float64(transitive)).measure("installed_bytes", float64(size))
+	return j.Measure("direct", float64(len(names))).Measure("transitive", float64(transitive)).Measure("installed_bytes", float64(size))
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -119,17 +119,17 @@ func Rationale(dir, track string, others []finding.Finding) finding.Finding {
 	return rationaleRule.finding(judgeRationale(dir, track, others))
 }
 
-func judgeRationale(dir, track string, others []finding.Finding) judgement {
+func judgeRationale(dir, track string, others []finding.Finding) finding.Judgement {
 	switch track {
 	case TrackManual:
-		return judged(finding.NA, "the submission is on the manual track (SUBMISSION.md): no AI rationale is asked for")
+		return finding.Judged(finding.NA, "the submission is on the manual track (SUBMISSION.md): no AI rationale is asked for")
 	case TrackAI:
 	default:
-		return judged(finding.NA, "the track is unknown: SUBMISSION.md declares neither track: ai nor track: manual")
+		return finding.Judged(finding.NA, "the track is unknown: SUBMISSION.md declares neither track: ai nor track: manual")
 	}
 	data, err := readDoc(dir, "RATIONALE.md")
 	if err != nil {
-		return judged(finding.Fail, "the submission is on the AI-assisted track but has no RATIONALE.md saying what of the assistant's draft was accepted, modified or rejected, and why")
+		return finding.Judged(finding.Fail, "the submission is on the AI-assisted track but has no RATIONALE.md saying what of the assistant's draft was accepted, modified or rejected, and why")
 	}
 	type para struct {
 		line int
@@ -157,7 +157,7 @@ func judgeRationale(dir, track string, others []finding.Finding) judgement {
 			cur.text += " " + l
 		}
 	}
-	j := judgement{}
+	j := finding.Judgement{}
 	var uncovered []string
 	for _, c := range categories {
 		covered := 0
@@ -174,7 +174,7 @@ func judgeRationale(dir, track string, others []finding.Finding) judgement {
 			uncovered = append(uncovered, c.name)
 			continue
 		}
-		j = j.with(located("RATIONALE.md", first, 1, fmt.Sprintf("%s: %s with a reason", c.name, plural(covered, "passage", "passages")), ""))
+		j = j.With(located("RATIONALE.md", first, 1, fmt.Sprintf("%s: %s with a reason", c.name, plural(covered, "passage", "passages")), ""))
 	}
 	byID := map[string]finding.Finding{}
 	for _, f := range others {
@@ -189,7 +189,7 @@ func judgeRationale(dir, track string, others []finding.Finding) judgement {
 			for _, id := range cl.findings {
 				if f, ok := byID[id]; ok && f.Verdict == finding.Fail {
 					contradicted = append(contradicted, fmt.Sprintf("it discusses %s (RATIONALE.md:%d) yet %s fails: %s", cl.topic, p.line, id, f.Summary))
-					j = j.with(located("RATIONALE.md", p.line, 1, fmt.Sprintf("discusses %s, contradicted by %s (%s)", cl.topic, id, f.Verdict), p.text))
+					j = j.With(located("RATIONALE.md", p.line, 1, fmt.Sprintf("discusses %s, contradicted by %s (%s)", cl.topic, id, f.Verdict), p.text))
 					break
 				}
 			}
@@ -198,17 +198,17 @@ func judgeRationale(dir, track string, others []finding.Finding) judgement {
 	}
 	switch {
 	case len(uncovered) > 0:
-		j.verdict = finding.Fail
-		j.summary = fmt.Sprintf("RATIONALE.md does not say, with a reason, what of the assistant's draft was %s", strings.Join(uncovered, " or "))
+		j.Verdict = finding.Fail
+		j.Summary = fmt.Sprintf("RATIONALE.md does not say, with a reason, what of the assistant's draft was %s", strings.Join(uncovered, " or "))
 		if len(contradicted) > 0 {
-			j.summary += "; and " + contradicted[0]
+			j.Summary += "; and " + contradicted[0]
 		}
 	case len(contradicted) > 0:
-		j.verdict = finding.Fail
-		j.summary = "RATIONALE.md's claims do not hold: " + strings.Join(contradicted, "; ")
+		j.Verdict = finding.Fail
+		j.Summary = "RATIONALE.md's claims do not hold: " + strings.Join(contradicted, "; ")
 	default:
-		j.verdict = finding.Pass
-		j.summary = "RATIONALE.md says what was accepted, modified and rejected, each with reasons, and nothing it discusses is contradicted by the code or the runs"
+		j.Verdict = finding.Pass
+		j.Summary = "RATIONALE.md says what was accepted, modified and rejected, each with reasons, and nothing it discusses is contradicted by the code or the runs"
 	}
-	return j.measure("passages", float64(len(paras))).measure("contradicted", float64(len(contradicted)))
+	return j.Measure("passages", float64(len(paras))).Measure("contradicted", float64(len(contradicted)))
 }

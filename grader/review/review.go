@@ -34,33 +34,7 @@ type Rule struct {
 	// them that observes exactly what the rule reads in the code.
 	Related []string
 	Mirror  string
-	Judge   func(in *Input) judgement
-}
-
-type judgement struct {
-	verdict  finding.Verdict
-	summary  string
-	evidence []finding.Evidence
-	measured map[string]float64
-	// secrets are credential values found, masked in every piece of evidence.
-	secrets []string
-}
-
-func judged(v finding.Verdict, format string, args ...any) judgement {
-	return judgement{verdict: v, summary: fmt.Sprintf(format, args...)}
-}
-
-func (j judgement) with(ev ...finding.Evidence) judgement {
-	j.evidence = append(j.evidence, ev...)
-	return j
-}
-
-func (j judgement) measure(name string, v float64) judgement {
-	if j.measured == nil {
-		j.measured = map[string]float64{}
-	}
-	j.measured[name] = v
-	return j
+	Judge   func(in *Input) finding.Judgement
 }
 
 // Rules lists the static rules in report order; ai.rationale (Rationale) comes after them
@@ -78,34 +52,32 @@ const maxEvidence = 12
 // Review judges every static rule. Without facts (the review could not run) every rule that
 // needs them is n/a with the reason.
 func Review(in *Input) []finding.Finding {
-	var out []finding.Finding
 	var secrets []string
-	js := make([]judgement, 0, len(Rules()))
+	if in.Facts != nil {
+		secrets = credentialValues(in)
+	}
+	var out []finding.Finding
 	for _, r := range Rules() {
-		var j judgement
+		var j finding.Judgement
 		if in.Facts == nil && r.ID != dependenciesRule.ID {
-			j = judged(finding.NA, "the static review could not run: %s", in.Failure)
+			j = finding.Judged(finding.NA, "the static review could not run: %s", in.Failure)
 		} else {
 			j = r.Judge(in)
 		}
-		secrets = append(secrets, j.secrets...)
-		js = append(js, j)
-	}
-	for i, r := range Rules() {
-		out = append(out, r.finding(mask(js[i], secrets)))
+		out = append(out, r.finding(mask(j, secrets)))
 	}
 	return out
 }
 
-func (r Rule) finding(j judgement) finding.Finding {
-	if len(j.evidence) > maxEvidence {
-		more := len(j.evidence) - maxEvidence
-		j.evidence = append(j.evidence[:maxEvidence:maxEvidence], finding.Evidence{Text: fmt.Sprintf("and %d more", more)})
+func (r Rule) finding(j finding.Judgement) finding.Finding {
+	if len(j.Evidence) > maxEvidence {
+		more := len(j.Evidence) - maxEvidence
+		j.Evidence = append(j.Evidence[:maxEvidence:maxEvidence], finding.Evidence{Text: fmt.Sprintf("and %d more", more)})
 	}
 	return finding.Finding{
-		ID: r.ID, Kind: finding.Static, Title: r.Title, Verdict: j.verdict, Severity: r.Severity,
-		Critical: r.Critical && j.verdict == finding.Fail, Indicator: r.Indicator, Summary: j.summary,
-		Evidence: j.evidence, Measured: j.measured, Question: r.Question,
+		ID: r.ID, Kind: finding.Static, Title: r.Title, Verdict: j.Verdict, Severity: r.Severity,
+		Critical: r.Critical && j.Verdict == finding.Fail, Indicator: r.Indicator, Summary: j.Summary,
+		Evidence: j.Evidence, Measured: j.Measured, Question: r.Question,
 	}
 }
 
@@ -128,8 +100,8 @@ func clean(s string) string { return checks.Clean(s, nil) }
 // where renders a place for summaries: src/http.ts:71.
 func where(file string, line int) string { return fmt.Sprintf("%s:%d", clean(file), line) }
 
-// mask replaces every credential value found with its masked form, everywhere in a judgement.
-func mask(j judgement, secrets []string) judgement {
+// mask replaces every credential value found with its masked form, everywhere in a finding.Judgement.
+func mask(j finding.Judgement, secrets []string) finding.Judgement {
 	if len(secrets) == 0 {
 		return j
 	}
@@ -139,11 +111,11 @@ func mask(j judgement, secrets []string) judgement {
 		pairs = append(pairs, s, masked(s))
 	}
 	rep := strings.NewReplacer(pairs...)
-	j.summary = rep.Replace(j.summary)
-	for i := range j.evidence {
-		j.evidence[i].Text = rep.Replace(j.evidence[i].Text)
-		for k := range j.evidence[i].Excerpts {
-			j.evidence[i].Excerpts[k] = rep.Replace(j.evidence[i].Excerpts[k])
+	j.Summary = rep.Replace(j.Summary)
+	for i := range j.Evidence {
+		j.Evidence[i].Text = rep.Replace(j.Evidence[i].Text)
+		for k := range j.Evidence[i].Excerpts {
+			j.Evidence[i].Excerpts[k] = rep.Replace(j.Evidence[i].Excerpts[k])
 		}
 	}
 	return j

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -14,7 +13,7 @@ import (
 	"github.com/itsm-grader/grader/grader/finding"
 	"github.com/itsm-grader/grader/grader/review"
 	"github.com/itsm-grader/grader/grader/static"
-	"github.com/itsm-grader/grader/sandbox"
+	"github.com/itsm-grader/grader/sandbox/sandboxtest"
 	"github.com/itsm-grader/grader/sandbox/testenv"
 )
 
@@ -276,24 +275,13 @@ func write(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-func newSandbox(t *testing.T) *sandbox.Sandbox {
-	t.Helper()
-	testenv.Client(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: testenv.Node24(t), GraderBinary: testenv.GraderBinary(t)})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sb.Close() })
-	return sb
-}
-
 // TestRulesOnRealTypeScript runs the analyzer (the real compiler, in the sandbox) over every case
 // in one container and judges each with the rules.
 func TestRulesOnRealTypeScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the TypeScript compiler in Docker")
 	}
-	sb := newSandbox(t)
+	sb := sandboxtest.New(t)
 	fields, err := exercise.TargetFields()
 	require.NoError(t, err)
 	root := t.TempDir()

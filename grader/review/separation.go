@@ -20,7 +20,7 @@ var concerns = []string{"mapping", "transport", "retry"}
 
 // judgeSeparation reports a fact, not a verdict on taste: which functions hold which concern,
 // and the module graph between them.
-func judgeSeparation(in *Input) judgement {
+func judgeSeparation(in *Input) finding.Judgement {
 	f := in.Facts
 	byID := map[int]static.Function{}
 	callers := map[int][]string{}
@@ -47,7 +47,7 @@ func judgeSeparation(in *Input) judgement {
 			mixed = append(mixed, fn)
 		}
 	}
-	j := judgement{verdict: finding.Info}
+	j := finding.Judgement{Verdict: finding.Info}
 	var parts, missing []string
 	for _, c := range concerns {
 		if len(holders[c]) == 0 {
@@ -66,17 +66,17 @@ func judgeSeparation(in *Input) judgement {
 		for _, fn := range mixed {
 			m = append(m, fmt.Sprintf("%s (%s, lines %d–%d) holds %s", clean(fn.Name), clean(fn.File), fn.Line, fn.EndLine, strings.Join(fn.Roles, " and ")))
 		}
-		j.summary = "concerns share a function: " + strings.Join(m, "; ")
+		j.Summary = "concerns share a function: " + strings.Join(m, "; ")
 	case len(missing) == 0:
-		j.summary = fmt.Sprintf("mapping, transport and retry live in separate functions across %s", plural(len(modules), "module", "modules"))
+		j.Summary = fmt.Sprintf("mapping, transport and retry live in separate functions across %s", plural(len(modules), "module", "modules"))
 	default:
-		j.summary = "each concern found lives in its own function"
+		j.Summary = "each concern found lives in its own function"
 	}
 	if len(parts) > 0 {
-		j.summary += ": " + strings.Join(parts, "; ")
+		j.Summary += ": " + strings.Join(parts, "; ")
 	}
 	if len(missing) > 0 {
-		j.summary += fmt.Sprintf(" (no %s code recognised)", strings.Join(missing, " or "))
+		j.Summary += fmt.Sprintf(" (no %s code recognised)", strings.Join(missing, " or "))
 	}
 	for _, c := range concerns {
 		for _, fn := range holders[c] {
@@ -85,7 +85,7 @@ func judgeSeparation(in *Input) judgement {
 				sort.Strings(cs)
 				text += ", called by " + clean(strings.Join(cs, ", "))
 			}
-			j = j.with(located(fn.File, fn.Line, 1, text, ""))
+			j = j.With(located(fn.File, fn.Line, 1, text, ""))
 		}
 	}
 	var graph []string
@@ -99,7 +99,7 @@ func judgeSeparation(in *Input) judgement {
 		if len(graph) > 40 {
 			graph = append(graph[:40], fmt.Sprintf("and %d more", len(graph)-40))
 		}
-		j = j.with(finding.Evidence{Text: "module graph (project files)", Excerpts: graph})
+		j = j.With(finding.Evidence{Text: "module graph (project files)", Excerpts: graph})
 	}
-	return j.measure("functions", float64(len(f.Functions))).measure("modules_with_concerns", float64(len(modules))).measure("mixed_functions", float64(len(mixed)))
+	return j.Measure("functions", float64(len(f.Functions))).Measure("modules_with_concerns", float64(len(modules))).Measure("mixed_functions", float64(len(mixed)))
 }

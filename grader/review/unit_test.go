@@ -54,10 +54,10 @@ func TestMaskedShowsOnlyTheEnds(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "ghp_…[masked]…yzAB", masked("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"))
 	require.Equal(t, "[masked]", masked("short"))
-	j := mask(judgement{summary: "found ghp_0123456789abcdefghijklmnopqrstuvwxyzAB", evidence: []finding.Evidence{{Excerpts: []string{`t = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"`}}}},
+	j := mask(finding.Judgement{Summary: "found ghp_0123456789abcdefghijklmnopqrstuvwxyzAB", Evidence: []finding.Evidence{{Excerpts: []string{`t = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"`}}}},
 		[]string{"ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"})
-	require.NotContains(t, j.summary, "0123456789")
-	require.NotContains(t, j.evidence[0].Excerpts[0], "0123456789")
+	require.NotContains(t, j.Summary, "0123456789")
+	require.NotContains(t, j.Evidence[0].Excerpts[0], "0123456789")
 }
 
 func TestTrack(t *testing.T) {

@@ -1,0 +1,32 @@
+package finding
+
+import "fmt"
+
+// Judgement is what a check (measured) or a rule (static) concluded, before the check's or the
+// rule's metadata makes it a Finding.
+type Judgement struct {
+	Verdict  Verdict
+	Summary  string
+	Evidence []Evidence
+	Measured map[string]float64
+}
+
+// Judged starts a judgement with its verdict and summary.
+func Judged(v Verdict, format string, args ...any) Judgement {
+	return Judgement{Verdict: v, Summary: fmt.Sprintf(format, args...)}
+}
+
+// With adds evidence.
+func (j Judgement) With(ev ...Evidence) Judgement {
+	j.Evidence = append(j.Evidence, ev...)
+	return j
+}
+
+// Measure records a number the verdict stands on.
+func (j Judgement) Measure(name string, v float64) Judgement {
+	if j.Measured == nil {
+		j.Measured = map[string]float64{}
+	}
+	j.Measured[name] = v
+	return j
+}

@@ -1,14 +1,12 @@
 package checks
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v4"
 
+	"github.com/itsm-grader/grader/fixtures/submissions"
 	"github.com/itsm-grader/grader/harness/secrets"
 )
 
@@ -17,30 +15,20 @@ import (
 // check is untested end to end. The corpus test grades them in Docker.
 func TestEveryCheckHasBothSidesInTheCorpus(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join("..", "..", "fixtures", "submissions")
-	entries, err := os.ReadDir(dir)
+	corpus, err := submissions.All()
 	require.NoError(t, err)
 	triggers := map[string][]string{}
-	var ideal map[string]string
-	for _, e := range entries {
-		raw, err := os.ReadFile(filepath.Join(dir, e.Name(), "expected.yaml"))
-		require.NoError(t, err, e.Name())
-		var exp struct {
-			Expect map[string]string `yaml:"expect"`
-		}
-		require.NoError(t, yaml.Unmarshal(raw, &exp), e.Name())
-		if e.Name() == "ideal" {
-			ideal = exp.Expect
-		}
+	for name, exp := range corpus {
 		for id, v := range exp.Expect {
 			if v == "fail" {
-				triggers[id] = append(triggers[id], e.Name())
+				triggers[id] = append(triggers[id], name)
 			}
 		}
 	}
-	require.NotNil(t, ideal, "the corpus has an ideal submission")
+	ideal, ok := corpus["ideal"]
+	require.True(t, ok, "the corpus has an ideal submission")
 	for _, c := range All() {
-		require.Equal(t, "pass", ideal[c.ID], "%s: the ideal submission passes it", c.ID)
+		require.Equal(t, "pass", ideal.Expect[c.ID], "%s: the ideal submission passes it", c.ID)
 		require.NotEmpty(t, triggers[c.ID], "%s: no calibration submission is expected to fail it", c.ID)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v4"
 
+	"github.com/itsm-grader/grader/fixtures/submissions"
 	"github.com/itsm-grader/grader/grader/checks"
 	"github.com/itsm-grader/grader/grader/grading"
 	"github.com/itsm-grader/grader/grader/report"
@@ -19,13 +19,6 @@ import (
 	"github.com/itsm-grader/grader/sandbox/sandboxtest"
 	"github.com/itsm-grader/grader/sandbox/testenv"
 )
-
-// expectation is a calibration submission's expected.yaml.
-type expectation struct {
-	Description string            `yaml:"description"`
-	Flaws       []string          `yaml:"flaws"`
-	Expect      map[string]string `yaml:"expect"`
-}
 
 func repoRoot(t testing.TB) string { return testenv.RepoRoot(t) }
 
@@ -37,8 +30,7 @@ func TestCalibrationCorpus(t *testing.T) {
 		t.Skip("grades the whole corpus in Docker: minutes")
 	}
 	sb := sandboxtest.New(t)
-	dir := filepath.Join(repoRoot(t), "fixtures", "submissions")
-	entries, err := os.ReadDir(dir)
+	names, err := submissions.Names()
 	require.NoError(t, err)
 	only := map[string]bool{}
 	for _, n := range strings.Split(os.Getenv("GRADER_CORPUS"), ",") {
@@ -47,17 +39,15 @@ func TestCalibrationCorpus(t *testing.T) {
 		}
 	}
 	graded := 0
-	for _, e := range entries {
-		if !e.IsDir() || (len(only) > 0 && !only[e.Name()]) {
+	for _, name := range names {
+		if len(only) > 0 && !only[name] {
 			continue
 		}
 		graded++
-		t.Run(e.Name(), func(t *testing.T) {
-			sub := filepath.Join(dir, e.Name())
-			raw, err := os.ReadFile(filepath.Join(sub, "expected.yaml"))
-			require.NoError(t, err, "every calibration submission states its expected verdicts")
-			var want expectation
-			require.NoError(t, yaml.Unmarshal(raw, &want))
+		t.Run(name, func(t *testing.T) {
+			sub := filepath.Join(submissions.Dir(), name)
+			want, err := submissions.Load(name)
+			require.NoError(t, err)
 			require.Len(t, want.Expect, len(checks.All())+len(review.Rules())+1, "expected.yaml lists every measured and static finding and ai.rationale")
 			rep, err := grading.Grade(context.Background(), grading.Options{Source: sub, Sandbox: sb, Toolchain: testenv.TypeScript(t),
 				Progress: func(ev runner.Event) {
@@ -66,7 +56,7 @@ func TestCalibrationCorpus(t *testing.T) {
 					}
 				}})
 			require.NoError(t, err)
-			saveReport(t, e.Name(), rep)
+			saveReport(t, name, rep)
 			var diffs []string
 			for id, v := range want.Expect {
 				f := rep.Finding(id)

@@ -1,12 +1,11 @@
 package review
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v4"
+
+	"github.com/itsm-grader/grader/fixtures/submissions"
 )
 
 // TestEveryRuleHasBothSidesInTheCorpus: the ideal submission passes every static rule, and for
@@ -15,22 +14,15 @@ import (
 // and one that fails). The corpus test grades them all in Docker.
 func TestEveryRuleHasBothSidesInTheCorpus(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join("..", "..", "fixtures", "submissions")
-	entries, err := os.ReadDir(dir)
+	corpus, err := submissions.All()
 	require.NoError(t, err)
 	seen := map[string]map[string][]string{} // id → verdict → submissions
-	for _, e := range entries {
-		raw, err := os.ReadFile(filepath.Join(dir, e.Name(), "expected.yaml"))
-		require.NoError(t, err, e.Name())
-		var exp struct {
-			Expect map[string]string `yaml:"expect"`
-		}
-		require.NoError(t, yaml.Unmarshal(raw, &exp), e.Name())
+	for name, exp := range corpus {
 		for id, v := range exp.Expect {
 			if seen[id] == nil {
 				seen[id] = map[string][]string{}
 			}
-			seen[id][v] = append(seen[id][v], e.Name())
+			seen[id][v] = append(seen[id][v], name)
 		}
 	}
 	for _, r := range Rules() {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/itsm-grader/grader/fixtures/submissions"
 	"github.com/itsm-grader/grader/grader/grading"
 	"github.com/itsm-grader/grader/sandbox/sandboxtest"
 	"github.com/itsm-grader/grader/sandbox/testenv"
@@ -16,7 +17,7 @@ import (
 // client, the outage: it waits out its retry budget). The README quotes the ratio.
 func BenchmarkGrade(b *testing.B) {
 	sb := sandboxtest.New(b)
-	sub := filepath.Join(repoRoot(b), "fixtures", "submissions", "ideal")
+	sub := filepath.Join(submissions.Dir(), "ideal")
 	var took, floor time.Duration
 	for range b.N {
 		start := time.Now()

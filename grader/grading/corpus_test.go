@@ -20,8 +20,6 @@ import (
 	"github.com/itsm-grader/grader/sandbox/testenv"
 )
 
-func repoRoot(t testing.TB) string { return testenv.RepoRoot(t) }
-
 // TestCalibrationCorpus grades every submission in fixtures/submissions in real Docker and
 // fails on any verdict that differs from its expected.yaml. GRADER_CORPUS=a,b limits it to
 // some submissions.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/itsm-grader/grader/fixtures/submissions"
 	"github.com/itsm-grader/grader/grader/grading"
 	"github.com/itsm-grader/grader/sandbox/sandboxtest"
 	"github.com/itsm-grader/grader/sandbox/testenv"
@@ -31,8 +32,7 @@ func TestStability(t *testing.T) {
 		require.NoError(t, err)
 	}
 	sb := sandboxtest.New(t)
-	dir := filepath.Join(repoRoot(t), "fixtures", "submissions")
-	entries, err := os.ReadDir(dir)
+	names, err := submissions.Names()
 	require.NoError(t, err)
 	type key struct{ sub, finding string }
 	var mu sync.Mutex
@@ -45,7 +45,7 @@ func TestStability(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for name := range jobs {
-				rep, err := grading.Grade(context.Background(), grading.Options{Source: filepath.Join(dir, name), Sandbox: sb, Toolchain: testenv.TypeScript(t)})
+				rep, err := grading.Grade(context.Background(), grading.Options{Source: filepath.Join(submissions.Dir(), name), Sandbox: sb, Toolchain: testenv.TypeScript(t)})
 				if err != nil {
 					t.Errorf("%s: %v", name, err)
 					continue
@@ -67,10 +67,8 @@ func TestStability(t *testing.T) {
 		}()
 	}
 	for r := 0; r < rounds; r++ {
-		for _, e := range entries {
-			if e.IsDir() {
-				jobs <- e.Name()
-			}
+		for _, name := range names {
+			jobs <- name
 		}
 	}
 	close(jobs)

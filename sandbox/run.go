@@ -187,7 +187,7 @@ func (r *run) makeVolume(ctx context.Context) error {
 		DriverOpts: map[string]string{
 			"type":   "tmpfs",
 			"device": "tmpfs",
-			"o":      fmt.Sprintf("size=%d,uid=65534,gid=65534,mode=1777,noexec,nosuid,nodev", r.lim.TmpBytes),
+			"o":      tmpfsOptions(r.lim) + ",uid=65534,gid=65534",
 		},
 		Labels: r.sb.labels(r.id, "tmp"),
 	})
@@ -196,15 +196,6 @@ func (r *run) makeVolume(ctx context.Context) error {
 	}
 	r.vol = v.Name
 	return nil
-}
-
-func hardened(hc *container.HostConfig) *container.HostConfig {
-	hc.ReadonlyRootfs = true
-	hc.CapDrop = []string{"ALL"}
-	hc.SecurityOpt = []string{"no-new-privileges"}
-	hc.LogConfig = container.LogConfig{Type: "none"}
-	hc.IpcMode = "private"
-	return hc
 }
 
 func (r *run) createMock(ctx context.Context) error {

@@ -114,7 +114,7 @@ func (s *Sandbox) Tool(ctx context.Context, spec ToolSpec) (res *ToolResult, err
 	hc := hardened(&container.HostConfig{
 		NetworkMode: "none",
 		Binds:       binds,
-		Tmpfs:       map[string]string{TmpDir: fmt.Sprintf("size=%d,mode=1777,noexec,nosuid,nodev", r.lim.TmpBytes)},
+		Tmpfs:       map[string]string{TmpDir: tmpfsOptions(r.lim)},
 		Resources: container.Resources{
 			Memory: r.lim.MemoryBytes, MemorySwap: r.lim.MemoryBytes, NanoCPUs: int64(r.lim.CPUs * 1e9), PidsLimit: &pids,
 			Ulimits: []*container.Ulimit{

@@ -24,6 +24,12 @@ type Limits struct {
 	Pids int64
 	// TmpBytes is the size of the tmpfs at /tmp, the only writable place. Default 16 MiB.
 	TmpBytes int64
+	// TmpInodes caps how many files, directories and links /tmp can hold (tmpfs nr_inodes; /tmp
+	// itself is one). Default 4096: a client needs a handful of files and a tool (the TypeScript
+	// analyzer, the bundler) a few thousand at most. Without it tmpfs allows one inode for every
+	// two pages of the host's RAM, and each empty file costs kernel memory that TmpBytes does
+	// not count.
+	TmpInodes int64
 	// NoFile caps open file descriptors. Default 1024.
 	NoFile int64
 	// FileBytes caps the size of any one file written (RLIMIT_FSIZE). Default 16 MiB.
@@ -45,6 +51,7 @@ func DefaultLimits() Limits {
 		CPUs:         1,
 		Pids:         256,
 		TmpBytes:     16 << 20,
+		TmpInodes:    4096,
 		NoFile:       1024,
 		FileBytes:    16 << 20,
 		OutputBytes:  1 << 20,
@@ -71,6 +78,9 @@ func (l Limits) withDefaults() Limits {
 	if l.TmpBytes == 0 {
 		l.TmpBytes = d.TmpBytes
 	}
+	if l.TmpInodes == 0 {
+		l.TmpInodes = d.TmpInodes
+	}
 	if l.NoFile == 0 {
 		l.NoFile = d.NoFile
 	}
@@ -91,7 +101,7 @@ func (l Limits) withDefaults() Limits {
 
 func (l Limits) validate() error {
 	switch {
-	case l.Wall < 0, l.MemoryBytes < 0, l.CPUs < 0, l.Pids < 0, l.TmpBytes < 0, l.NoFile < 0,
+	case l.Wall < 0, l.MemoryBytes < 0, l.CPUs < 0, l.Pids < 0, l.TmpBytes < 0, l.TmpInodes < 0, l.NoFile < 0,
 		l.FileBytes < 0, l.OutputBytes < 0, l.JournalBytes < 0, l.TmpFileBytes < 0:
 		return fmt.Errorf("limits must not be negative: %+v", l)
 	case l.MemoryBytes != 0 && l.MemoryBytes < 32<<20:

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -37,11 +39,35 @@ type Result struct {
 	TmpFiles     []File
 	TmpTruncated bool
 	// Journal is the mock's journal (JSON Lines) as it streamed out of the mock container.
-	Journal   Output
-	MockLog   Output
-	MockExit  int
+	Journal Output
+	MockLog Output
+	// MockExit is the mock's exit code; MockOOMKilled says the kernel killed it at its memory
+	// limit.
+	MockExit      int
+	MockOOMKilled bool
+	// MockDied says the mock exited before the grader stopped it (killed, OOM-killed, crashed):
+	// its journal ends where it died. MockStopKilled says it did not stop within mockStopGrace
+	// of being asked and was killed. Neither is an error of Run: the journal is still the run's
+	// record, and judging what happened to the mock is the caller's business.
+	MockDied       bool
+	MockStopKilled bool
+	// MockStats is the mock container's use of its limits, read just before it was stopped.
+	MockStats MockStats
 	Timeline  Timeline
 	BundleLog safecopy.Report
+}
+
+// MockStats is what the engine measured of the mock container over the run; Known is false
+// when it could not be read (the mock had died, or the engine did not answer).
+type MockStats struct {
+	Known bool
+	// PeakMemory is the most memory the container held (cgroup v1's max_usage_in_bytes; 0
+	// where the engine does not report it, as under cgroup v2).
+	PeakMemory int64
+	// ThrottledPeriods counts the CPU quota periods in which the mock was held back;
+	// ThrottledTime is how long it was held back in all.
+	ThrottledPeriods int64
+	ThrottledTime    time.Duration
 }
 
 // Timeline marks a run's phases on the host's clock.
@@ -55,6 +81,35 @@ const mockReadyTimeout = 20 * time.Second
 // drainTimeout bounds reading what is left of an output stream after its container exited: a
 // daemonised child could hold it open forever.
 const drainTimeout = 3 * time.Second
+
+// mockStopGrace is how long the mock has to finish its journal once asked to stop (its own
+// shutdown takes at most 10 s: 5 for the server, 5 for handlers still running).
+const mockStopGrace = 20 * time.Second
+
+// The mock container's limits. The mock is ours, but a flooding client drives its load, so it
+// gets a CPU quota and a memory limit of its own, and its caps (harness/mock.Caps) keep it
+// inside them. Measured on this machine (2 vCPU, cgroup v1, the engine's stats: peak of
+// memory.max_usage_in_bytes, cpu.stat nr_throttled), grader/runner's flood_test.go:
+//
+//	client (several runs each)                          peak memory   throttled periods
+//	ideal, outage (its longest scenario, 15-17 s)       8.4 MiB       0
+//	ideal, happy (its busiest: 30 requests, 27 tickets) 8.1-8.7 MiB   0
+//	tiny requests on 32 connections for 45 s (~89,000)  123-126 MiB   0-2
+//	1,000 concurrent 1 MiB uploads                      146-152 MiB   3-7
+//	1 MiB tickets, 4 at a time, past the journal's cap  147-159 MiB   34-35
+//
+// The quota never throttled a normal run (that would bend timing verdicts); a flood is
+// throttled, as it should be.
+const (
+	// mockMemory is the mock's memory limit (no swap): 3.2 times the worst flood measured.
+	mockMemory = 512 << 20
+	// mockCPUs is the mock's CPU quota: one core, as for the candidate, so a flood cannot take
+	// the machine from the other runs.
+	mockCPUs = 1
+	// mockGoMemLimit makes the mock's garbage collector work harder well before the container's
+	// limit, rather than let garbage push it over.
+	mockGoMemLimit = "384MiB"
+)
 
 type run struct {
 	sb    *Sandbox
@@ -199,7 +254,6 @@ func (r *run) makeVolume(ctx context.Context) error {
 }
 
 func (r *run) createMock(ctx context.Context) error {
-	memory := int64(512 << 20)
 	pids := int64(256)
 	hc := hardened(&container.HostConfig{
 		NetworkMode: "none",
@@ -208,10 +262,10 @@ func (r *run) createMock(ctx context.Context) error {
 			filepath.Join(r.stage, "mock") + ":" + FilesDir + ":ro",
 			r.vol + ":" + mockTmpView + ":ro",
 		},
-		Resources: container.Resources{Memory: memory, MemorySwap: memory, PidsLimit: &pids},
+		Resources: container.Resources{Memory: mockMemory, MemorySwap: mockMemory, NanoCPUs: mockCPUs * 1e9, PidsLimit: &pids},
 	})
 	cfg := &container.Config{
-		Image: r.sb.mockImage, Cmd: r.spec.MockArgs, User: "65534:65534",
+		Image: r.sb.mockImage, Cmd: r.spec.MockArgs, User: "65534:65534", Env: []string{"GOMEMLIMIT=" + mockGoMemLimit},
 		Labels: r.sb.labels(r.id, "mock"), AttachStdout: true, AttachStderr: true,
 	}
 	id, err := r.create(ctx, cfg, hc, "mock")
@@ -396,27 +450,95 @@ func (r *run) collectTmp(ctx context.Context) {
 }
 
 // stopMock asks the mock to finish (SIGTERM: it closes its listeners and writes the journal's
-// end line), waits for it, and keeps its journal.
+// end line), waits for it, and keeps its journal. A mock that died during the run, or had to be
+// killed, is recorded in the Result, not returned as an error: only the engine failing is one.
 func (r *run) stopMock(ctx context.Context) error {
 	id := r.mockID
-	if err := r.sb.cli.ContainerKill(ctx, id, "TERM"); err != nil && !cerrdefs.IsConflict(err) {
-		return fmt.Errorf("stop mock: %w", err)
+	info, err := r.sb.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return fmt.Errorf("inspect mock: %w", err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	waitCh, errCh := r.sb.cli.ContainerWait(wctx, id, container.WaitConditionNotRunning)
-	select {
-	case w := <-waitCh:
-		r.res.MockExit = int(w.StatusCode)
-	case err := <-errCh:
-		return fmt.Errorf("wait for mock: %w", err)
+	if info.State != nil && info.State.Running {
+		r.res.MockStats = r.mockStats(ctx)
+		err := r.sb.cli.ContainerKill(ctx, id, "TERM")
+		switch {
+		case cerrdefs.IsConflict(err): // it died since: not running any more
+			r.res.MockDied = true
+		case err != nil:
+			return fmt.Errorf("stop mock: %w", err)
+		}
+	} else {
+		r.res.MockDied = true
+	}
+	if err := r.waitMock(ctx); err != nil {
+		return err
+	}
+	if info, err = r.sb.cli.ContainerInspect(ctx, id); err != nil {
+		return fmt.Errorf("inspect mock: %w", err)
+	}
+	if info.State != nil {
+		r.res.MockExit, r.res.MockOOMKilled = info.State.ExitCode, info.State.OOMKilled
 	}
 	r.mock.finish(drainTimeout)
 	r.res.Journal, r.res.MockLog = r.mock.out.Output(), r.mock.errOut.Output()
-	if r.res.MockExit != 0 {
-		return fmt.Errorf("mock exited with %d: %s", r.res.MockExit, r.res.MockLog.Data)
+	if r.res.MockDied || r.res.MockStopKilled || r.res.MockExit != 0 {
+		r.sb.log.Warn("mock ended abnormally", "run", r.id, "exit", r.res.MockExit, "oom", r.res.MockOOMKilled,
+			"died", r.res.MockDied, "killed_at_stop", r.res.MockStopKilled)
 	}
 	return nil
+}
+
+// waitMock waits up to mockStopGrace for the mock to exit, then kills it and waits again.
+func (r *run) waitMock(ctx context.Context) error {
+	exited, err := r.waitExit(ctx, r.mockID, mockStopGrace)
+	if err != nil || exited {
+		return err
+	}
+	r.res.MockStopKilled = true
+	if err := r.sb.cli.ContainerKill(ctx, r.mockID, "KILL"); err != nil && !cerrdefs.IsConflict(err) {
+		return fmt.Errorf("kill mock: %w", err)
+	}
+	if exited, err = r.waitExit(ctx, r.mockID, 10*time.Second); err == nil && !exited {
+		err = errors.New("the mock did not exit when killed")
+	}
+	return err
+}
+
+// waitExit waits up to d for a container to stop running; exited is false when d passed.
+func (r *run) waitExit(ctx context.Context, id string, d time.Duration) (exited bool, err error) {
+	wctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	waitCh, errCh := r.sb.cli.ContainerWait(wctx, id, container.WaitConditionNotRunning)
+	select {
+	case <-waitCh:
+		return true, nil
+	case err := <-errCh:
+		if wctx.Err() != nil && ctx.Err() == nil {
+			return false, nil // d passed; the run itself goes on
+		}
+		return false, fmt.Errorf("wait for mock: %w", err)
+	}
+}
+
+// mockStats reads the mock container's peak memory and CPU throttling from the engine. It is
+// a measurement, not a step the run needs: failing to read it is logged, not returned.
+func (r *run) mockStats(ctx context.Context) MockStats {
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := r.sb.cli.ContainerStatsOneShot(sctx, r.mockID)
+	if err != nil {
+		r.sb.log.Warn("mock stats", "run", r.id, "err", err)
+		return MockStats{}
+	}
+	defer resp.Body.Close()
+	var st container.StatsResponse
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st); err != nil {
+		r.sb.log.Warn("mock stats", "run", r.id, "err", err)
+		return MockStats{}
+	}
+	th := st.CPUStats.ThrottlingData
+	return MockStats{Known: true, PeakMemory: int64(st.MemoryStats.MaxUsage),
+		ThrottledPeriods: int64(th.ThrottledPeriods), ThrottledTime: time.Duration(th.ThrottledTime)}
 }
 
 // cleanup removes everything the run made. It runs even when the run's context was cancelled.

@@ -41,7 +41,7 @@ func All() []Check {
 		contractCheck, mappingAccuracy, mappingCompleteness, retryTransient, retryPermanent,
 		backoffGrowth, backoffJitter, retryBounded, retryAfter, requestTimeout, idempotencyKey,
 		idempotencyDuplicates, secretsOutput, secretsTransport, tlsVerification, waitBlocking,
-		loggingErrors, resultHonest, runBudget,
+		loggingErrors, resultHonest, runBudget, runFlood,
 	}
 }
 

@@ -11,6 +11,10 @@ var contractCheck = Check{
 			return j
 		}
 		o := obs.Of("happy")[0]
+		if o.Run.TimedOut { // whatever the driver recorded: a stopped run did not honour the contract
+			return finding.Judged(finding.Fail, "the no-fault scenario was stopped at its %v budget (syncTickets() %s)", o.Budget.Budget, settled(o.Outcome.Kind)).
+				With(evidence(o, "last lines of stderr", tailLines(o.Run.Stderr.Data, o.Tokens, 5)...))
+		}
 		switch o.Outcome.Kind {
 		case "resolved", "rejected":
 			return finding.Judged(finding.Pass, "the bundle built and syncTickets() settled (%s) in the no-fault scenario", o.Outcome.Kind)
@@ -21,6 +25,17 @@ var contractCheck = Check{
 				With(evidence(o, "last lines of stderr", tailLines(o.Run.Stderr.Data, o.Tokens, 5)...))
 		}
 	},
+}
+
+// settled says how syncTickets() settled, as the driver recorded it.
+func settled(kind string) string {
+	switch kind {
+	case "resolved", "rejected":
+		return "had " + kind
+	case "none":
+		return "had not settled"
+	}
+	return "recorded " + kind
 }
 
 // BuildFailed is the build.contract finding of a submission that did not build: the grading

@@ -39,6 +39,29 @@ func run(scenario string, reqs []journal.Request, tickets ...string) runner.Obse
 		Run:    &sandbox.Result{Wall: time.Second}}
 }
 
+// ended gives a run its journal's end line, changed by edits (a clean end line without them).
+func ended(o runner.Observation, edits ...func(*journal.End)) runner.Observation {
+	e := journal.End{Kind: journal.KindEnd, Requests: len(o.Journal.Requests)}
+	for _, edit := range edits {
+		edit(&e)
+	}
+	o.Journal.End = &e
+	return o
+}
+
+// mockState changes what the sandbox recorded of a run's mock.
+func mockState(o runner.Observation, edit func(o *runner.Observation)) runner.Observation {
+	edit(&o)
+	return o
+}
+
+// settledAs sets how the driver recorded syncTickets settling.
+func settledAs(kind string, timedOut bool) runner.Observation {
+	o := run("happy", []journal.Request{req("A", 1, "k")})
+	o.Outcome.Kind, o.Run.TimedOut = kind, timedOut
+	return o
+}
+
 func faulted(f string, status int) func(*journal.Request) {
 	return func(r *journal.Request) { r.Fault, r.Status = f, status }
 }
@@ -85,6 +108,31 @@ func TestChecksOnRecordedTraffic(t *testing.T) {
 		{"a hung attempt abandoned at 5 s passes", requestTimeout, Observations{run("hang", []journal.Request{req("A", 1, "k", func(r *journal.Request) {
 			r.Fault, r.Status, r.Outcome, r.EndedBy = plan.KindHang, 0, "none", "client"
 		})})}, finding.Pass},
+		{"a run that settled in time passes the contract", contractCheck, Observations{settledAs("resolved", false)}, finding.Pass},
+		{"a run stopped at its budget fails the contract, whatever the driver recorded", contractCheck, Observations{settledAs("resolved", true)}, finding.Fail},
+		{"a run stopped before settling fails the contract", contractCheck, Observations{settledAs("none", true)}, finding.Fail},
+
+		{"runs within every cap pass", runFlood, Observations{ended(run("happy", []journal.Request{req("A", 1, "k")})), ended(run("outage", nil), func(e *journal.End) {
+			e.BodyBytes, e.Bytes = 30_000, 200_000
+		})}, finding.Pass},
+		{"connections refused at the cap fail", runFlood, Observations{ended(run("happy", nil)), ended(run("outage", nil), func(e *journal.End) { e.RefusedConnections = 870 })}, finding.Fail},
+		{"bodies refused past the budget fail", runFlood, Observations{ended(run("happy", nil), func(e *journal.End) { e.RefusedBodies, e.RefusedBodyBytes = 40, 40<<20 })}, finding.Fail},
+		{"requests dropped past the cap fail", runFlood, Observations{ended(run("happy", nil), func(e *journal.End) { e.Dropped = 1 })}, finding.Fail},
+		{"a journal stopped by its byte cap fails", runFlood, Observations{ended(run("happy", nil), func(e *journal.End) { e.ByteCapped = true })}, finding.Fail},
+		{"a journal cut by the sandbox's read cap fails", runFlood, Observations{mockState(run("happy", nil), func(o *runner.Observation) {
+			o.JournalTruncated, o.Run.Journal.Truncated = true, true
+		})}, finding.Fail},
+		{"a mock killed at its memory limit fails", runFlood, Observations{mockState(run("happy", nil), func(o *runner.Observation) {
+			o.Run.MockDied, o.Run.MockOOMKilled, o.Run.MockExit = true, true, 137
+		})}, finding.Fail},
+		{"a mock killed from outside is a grader defect, not a pass", runFlood, Observations{ended(run("happy", nil)), mockState(run("outage", nil), func(o *runner.Observation) {
+			o.Run.MockDied, o.Run.MockExit = true, 137
+		})}, finding.NA},
+		{"a mock that crashed at its stop is a grader defect", runFlood, Observations{ended(mockState(run("happy", nil), func(o *runner.Observation) { o.Run.MockExit = 2 }))}, finding.NA},
+		{"a flood in one run outweighs a crash of ours in another", runFlood, Observations{
+			ended(run("happy", nil), func(e *journal.End) { e.RefusedConnections = 3 }),
+			mockState(run("outage", nil), func(o *runner.Observation) { o.Run.MockDied, o.Run.MockExit = true, 2 })}, finding.Fail},
+
 		{"a hung attempt ended by the cap fails", requestTimeout, Observations{run("hang", []journal.Request{req("A", 1, "k", func(r *journal.Request) {
 			r.Fault, r.Status, r.Outcome, r.EndedBy = plan.KindHang, 0, "empty", "cap"
 		})})}, finding.Fail},
@@ -96,6 +144,30 @@ func TestChecksOnRecordedTraffic(t *testing.T) {
 			require.Equal(t, tc.want, j.Verdict, j.Summary)
 		})
 	}
+}
+
+// TestAFloodSaysWhatWasReachedAndACrashOfOursQuotesTheMock: the failing finding gives the
+// numbers, and the n/a of a mock that crashed quotes its last log lines as a grader defect.
+func TestAFloodSaysWhatWasReachedAndACrashOfOursQuotesTheMock(t *testing.T) {
+	t.Parallel()
+	j := runFlood.Judge(Observations{ended(run("happy", nil), func(e *journal.End) {
+		e.RefusedConnections, e.RefusedBodies, e.RefusedBodyBytes, e.ByteCapped = 870, 12, 12<<20, true
+	})})
+	require.Equal(t, finding.Fail, j.Verdict)
+	require.Contains(t, j.Summary, "the client flooded the mock in 1 of 1 runs")
+	require.Contains(t, j.Summary, "870 connections refused")
+	require.Contains(t, j.Summary, "12 request bodies refused unread (12582912 bytes declared)")
+	require.Contains(t, j.Summary, "the journal's 48 MiB cap stopped its stream")
+	require.Equal(t, 870.0, j.Measured["refused_connections"])
+
+	crashed := mockState(run("happy", nil), func(o *runner.Observation) {
+		o.Run.MockDied, o.Run.MockExit = true, 2
+		o.Run.MockLog.Data = []byte("goroutine 1 [running]:\npanic: bug of ours\n")
+	})
+	j = runFlood.Judge(Observations{crashed})
+	require.Equal(t, finding.NA, j.Verdict)
+	require.Contains(t, j.Summary, "a grader defect, not the candidate's doing")
+	require.Contains(t, j.Evidence[0].Excerpts, "panic: bug of ours")
 }
 
 func TestSecretsInOutputAreFound(t *testing.T) {

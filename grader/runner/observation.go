@@ -26,7 +26,11 @@ type Observation struct {
 	// Journal is the mock's journal; JournalErr says why it could not be read.
 	Journal    *journal.Log
 	JournalErr string
-	Outcome    Outcome
+	// JournalTruncated says the journal was cut short: by the sandbox's read cap, or mid-line
+	// (the mock died while writing). Journal then holds every complete line before the cut,
+	// and has no end line.
+	JournalTruncated bool
+	Outcome          Outcome
 }
 
 // Outcome is how syncTickets settled, as the driver recorded it.
@@ -68,13 +72,25 @@ func (o Outcome) SyncResult() (SyncResult, bool) {
 
 func observe(sc suite.Scenario, p *plan.Plan, trial int, tok *secrets.Tokens, marker string, res *sandbox.Result) Observation {
 	o := Observation{Scenario: sc.Name, Trial: trial, Plan: p, Budget: sc, Tokens: tok, Marker: marker, Run: res, Outcome: outcome(res, marker)}
-	l, err := journal.Read(bytes.NewReader(res.Journal.Data), 0)
-	if err != nil {
-		o.JournalErr = err.Error()
-	} else {
-		o.Journal = l
-	}
+	o.Journal, o.JournalTruncated, o.JournalErr = readJournal(res.Journal)
 	return o
+}
+
+// readJournal parses the journal the sandbox kept. A journal cut short (the read cap reached,
+// or the mock dying mid-line) is read up to its last complete line, strictly, and marked
+// truncated: what was recorded is still judged, never discarded.
+func readJournal(out sandbox.Output) (l *journal.Log, truncated bool, errText string) {
+	data := out.Data
+	truncated = out.Truncated
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		data = data[:bytes.LastIndexByte(data, '\n')+1]
+		truncated = true
+	}
+	l, err := journal.Read(bytes.NewReader(data), 0)
+	if err != nil {
+		return nil, truncated, err.Error()
+	}
+	return l, truncated, ""
 }
 
 // outcome reads the driver's record: the file in /tmp first, the marked stdout line otherwise.

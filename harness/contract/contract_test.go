@@ -76,3 +76,35 @@ func TestTicketAgainstTheSchema(t *testing.T) {
 		require.LessOrEqual(t, len(viol.Message), maxMessage+len("…"), "messages quoting the client are capped")
 	}
 }
+
+// TestABodyOfManyValuesIsRefusedUndecoded: a body built to blow up when decoded (a megabyte of
+// tiny values) is a violation found by counting, not by decoding; commas and brackets inside
+// strings do not count.
+func TestABodyOfManyValuesIsRefusedUndecoded(t *testing.T) {
+	t.Parallel()
+	v := validator(t)
+	ticket := `{"externalId":"INC0010001","title":"a, b [c] {d}","description":"` + strings.Repeat(`,[{\",`, 600) +
+		`","priority":"low","status":"new","openedAt":null,"assignee":null}`
+	cases := []struct {
+		name, body string
+		tooMany    bool
+	}{
+		{"a megabyte of empty objects", "[" + strings.Repeat("{},", 350_000) + "{}]", true},
+		{"a megabyte of zeros in a ticket's field", `{"externalId":[` + strings.Repeat("0,", 500_000) + `0]}`, true},
+		{"just past the cap", "[" + strings.Repeat("0,", maxTicketValues-1) + "0]", true},
+		{"at the cap", "[" + strings.Repeat("0,", maxTicketValues-2) + "0]", false},
+		{"a ticket whose strings hold commas, brackets and escaped quotes", ticket, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.tooMany, tooManyValues([]byte(tc.body), maxTicketValues))
+			got := v.Ticket([]byte(tc.body))
+			if tc.tooMany {
+				require.Len(t, got, 1)
+				require.Contains(t, got[0].Message, "more than 1000 JSON values")
+			}
+		})
+	}
+	require.Empty(t, v.Ticket([]byte(ticket)), "a valid ticket stays valid")
+}

@@ -5,6 +5,8 @@
 package journal
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -133,111 +135,272 @@ type TLSError struct {
 	Error    string `json:"error"`
 }
 
-// End is the last line of a journal.
+// End is the last line of a journal. Besides the count of requests, it says whether and how a
+// client flooded the mock: every field after Dropped is omitted when zero, so a journal written
+// before they existed reads the same.
 type End struct {
-	Kind     string `json:"kind"`
-	AtUS     int64  `json:"at_us"`
-	Requests int    `json:"requests"`
-	Dropped  int    `json:"dropped"`
+	Kind string `json:"kind"`
+	AtUS int64  `json:"at_us"`
+	// Requests is how many request lines the journal holds; Dropped how many requests were
+	// counted but not journaled: past the request cap (the mock then refuses them unserved) or
+	// after the byte cap stopped the stream.
+	Requests int `json:"requests"`
+	Dropped  int `json:"dropped"`
+	// DroppedTickets and DroppedTLSErrors count the lines of those kinds past their caps.
+	DroppedTickets   int `json:"dropped_tickets,omitempty"`
+	DroppedTLSErrors int `json:"dropped_tls_errors,omitempty"`
+	// Bytes is the size of the journal before this line; ByteCapped says the byte cap stopped
+	// the stream (every record after it was counted, not written).
+	Bytes      int64 `json:"bytes,omitempty"`
+	ByteCapped bool  `json:"byte_capped,omitempty"`
+	// BodyBytes is how many request-body bytes the mock read in the run. RefusedBodies counts
+	// requests it answered 503 without reading their body (the run's body budget, or the bytes
+	// it holds at once, was spent) and RefusedBodyBytes what those bodies declared.
+	BodyBytes        int64 `json:"body_bytes,omitempty"`
+	RefusedBodies    int   `json:"refused_bodies,omitempty"`
+	RefusedBodyBytes int64 `json:"refused_body_bytes,omitempty"`
+	// RefusedConnections counts connections closed unserved at the mock's connection cap.
+	RefusedConnections int `json:"refused_connections,omitempty"`
 }
 
-// DefaultMaxRequests caps how many requests one journal keeps: a client in a tight loop must not
-// exhaust the mock's memory. Requests past the cap are counted in End.Dropped.
-const DefaultMaxRequests = 50_000
+// Flooded reports whether any cap of the journal or of the mock was reached: the client sent
+// more than the mock takes in one run.
+func (e End) Flooded() bool {
+	return e.Dropped > 0 || e.DroppedTickets > 0 || e.DroppedTLSErrors > 0 || e.ByteCapped ||
+		e.RefusedBodies > 0 || e.RefusedConnections > 0
+}
 
-// Journal collects records in memory and, when given a sink, streams them as JSON Lines.
-// It is safe for concurrent use.
+// Defaults of Caps. A correct client sends about a hundred requests per scenario, creates at
+// most 27 tickets and fails a handful of TLS handshakes: each cap is hundreds of times that, and
+// is there so a client in a tight loop cannot exhaust the mock's memory or the grader's read cap.
+const (
+	// DefaultMaxRequests caps the requests one journal keeps.
+	DefaultMaxRequests = 50_000
+	// DefaultMaxTickets caps the ticket lines (a ticket is at most 1 MiB).
+	DefaultMaxTickets = 10_000
+	// DefaultMaxTLSErrors caps the tls_error lines.
+	DefaultMaxTLSErrors = 10_000
+	// DefaultMaxBytes caps what is kept and streamed, start line included: 48 MiB leaves 16 MiB
+	// below the sandbox's 64 MiB read cap, so the end line always arrives whole. A correct
+	// client's journal is about 200 KB.
+	DefaultMaxBytes = 48 << 20
+)
+
+// Caps bound one journal; zero fields take the defaults.
+type Caps struct {
+	MaxRequests, MaxTickets, MaxTLSErrors int
+	MaxBytes                              int64
+}
+
+func (c Caps) withDefaults() Caps {
+	if c.MaxRequests <= 0 {
+		c.MaxRequests = DefaultMaxRequests
+	}
+	if c.MaxTickets <= 0 {
+		c.MaxTickets = DefaultMaxTickets
+	}
+	if c.MaxTLSErrors <= 0 {
+		c.MaxTLSErrors = DefaultMaxTLSErrors
+	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = DefaultMaxBytes
+	}
+	return c
+}
+
+// Journal collects records in memory and, when given a sink, streams them as JSON Lines. What
+// it keeps and what it streams are the same lines, under the same caps (Caps). It is safe for
+// concurrent use.
 type Journal struct {
-	mu          sync.Mutex
-	clock       Clock
-	start       Start
-	requests    []Request
-	tickets     []Ticket
-	tlsErrors   []TLSError
-	dropped     int
-	maxRequests int
-	sink        *json.Encoder
-	sinkErr     error
-	ended       bool
+	mu        sync.Mutex
+	clock     Clock
+	start     Start
+	caps      Caps
+	requests  []Request
+	tickets   []Ticket
+	tlsErrors []TLSError
+	// bytes is the size of the lines kept so far; byteCapped is set once a line did not fit.
+	bytes      int64
+	byteCapped bool
+	end        End // the counters of the end line (Kind, AtUS and Requests are filled in last)
+	sink       io.Writer
+	sinkErr    error
+	ended      bool
 }
 
-// New starts a journal. sink may be nil.
+// New starts a journal with the default caps. sink may be nil.
 func New(clock Clock, start Start, sink io.Writer) *Journal {
+	return NewCapped(clock, start, sink, Caps{})
+}
+
+// NewCapped starts a journal with caps (zero fields take the defaults). sink may be nil.
+func NewCapped(clock Clock, start Start, sink io.Writer, caps Caps) *Journal {
 	start.Kind = KindStart
 	start.Wall = clock.Started().UTC()
-	j := &Journal{clock: clock, start: start, maxRequests: DefaultMaxRequests}
-	if sink != nil {
-		j.sink = json.NewEncoder(sink)
-		j.sink.SetEscapeHTML(false)
-		j.emit(start)
+	j := &Journal{clock: clock, start: start, caps: caps.withDefaults(), sink: sink}
+	line, err := encodeLine(start)
+	if err != nil {
+		j.sinkErr = err
+		return j
 	}
+	j.bytes = int64(len(line))
+	j.write(line)
 	return j
 }
 
 // Clock is the journal's clock.
 func (j *Journal) Clock() Clock { return j.clock }
 
-func (j *Journal) emit(v any) {
-	if j.sink == nil || j.sinkErr != nil {
+// encodeLine renders one record as a JSON line, HTML characters unescaped.
+func encodeLine(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode journal line: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// write streams a line that was admitted (j.mu held).
+func (j *Journal) write(line []byte) {
+	if j.sink == nil || j.sinkErr != nil || j.ended {
 		return
 	}
-	if err := j.sink.Encode(v); err != nil {
+	if _, err := j.sink.Write(line); err != nil {
 		j.sinkErr = fmt.Errorf("write journal: %w", err)
 	}
 }
 
-// AddRequest records a finished request.
+// admit decides whether a line may be kept (j.mu held): its kind is under its count cap and it
+// fits in the bytes left. Once a line does not fit, nothing more is admitted, so the journal is
+// always a prefix in time of what happened.
+func (j *Journal) admit(line []byte, underCount bool) bool {
+	if line == nil || !underCount || j.byteCapped {
+		return false
+	}
+	if j.bytes+int64(len(line)) > j.caps.MaxBytes {
+		j.byteCapped = true
+		return false
+	}
+	j.bytes += int64(len(line))
+	return true
+}
+
+// encode renders a record outside the lock; an encoding failure is kept as the sink's error.
+func (j *Journal) encode(v any) []byte {
+	line, err := encodeLine(v)
+	if err != nil {
+		j.mu.Lock()
+		if j.sinkErr == nil {
+			j.sinkErr = err
+		}
+		j.mu.Unlock()
+	}
+	return line
+}
+
+// AddRequest records a finished request; past the caps it is only counted.
 func (j *Journal) AddRequest(r Request) {
 	r.Kind = KindRequest
+	line := j.encode(r)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(j.requests) >= j.maxRequests {
-		j.dropped++
+	if !j.admit(line, len(j.requests) < j.caps.MaxRequests) {
+		j.end.Dropped++
 		return
 	}
 	j.requests = append(j.requests, r)
-	j.emit(r)
+	j.write(line)
 }
 
-// AddTicket records a created ticket.
+// AddTicket records a created ticket; past the caps it is only counted.
 func (j *Journal) AddTicket(t Ticket) {
 	t.Kind = KindTicket
+	line := j.encode(t)
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if !j.admit(line, len(j.tickets) < j.caps.MaxTickets) {
+		j.end.DroppedTickets++
+		return
+	}
 	j.tickets = append(j.tickets, t)
-	j.emit(t)
+	j.write(line)
 }
 
-// AddTLSError records a failed handshake.
+// AddTLSError records a failed handshake; past the caps it is only counted.
 func (j *Journal) AddTLSError(e TLSError) {
 	e.Kind = KindTLSError
+	line := j.encode(e)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(j.tlsErrors) >= j.maxRequests {
-		j.dropped++
+	if !j.admit(line, len(j.tlsErrors) < j.caps.MaxTLSErrors) {
+		j.end.DroppedTLSErrors++
 		return
 	}
 	j.tlsErrors = append(j.tlsErrors, e)
-	j.emit(e)
+	j.write(line)
 }
 
-// Finish writes the end line; later records are still kept in memory but not streamed.
-// It returns the first error met while writing the sink.
+// DropRequest counts a request the mock refused unserved, past its request cap.
+func (j *Journal) DropRequest() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.end.Dropped++
+}
+
+// RefuseConnection counts a connection the mock closed unserved, at its connection cap.
+func (j *Journal) RefuseConnection() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.end.RefusedConnections++
+}
+
+// RefuseBody counts a request answered without its body being read; declared is the body's
+// Content-Length (negative when unknown).
+func (j *Journal) RefuseBody(declared int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.end.RefusedBodies++
+	j.end.RefusedBodyBytes += max(declared, 0)
+}
+
+// CountBody adds n request-body bytes read.
+func (j *Journal) CountBody(n int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.end.BodyBytes += n
+}
+
+// Finish writes the end line; later records are still kept in memory (under the caps) but not
+// streamed. The end line is written whatever the caps: MaxBytes leaves room for it. It returns
+// the first error met while writing the sink.
 func (j *Journal) Finish() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if !j.ended {
-		j.emit(j.endLocked())
-		j.ended = true
-		if j.sink != nil && j.sinkErr == nil {
-			j.sink = nil
+		if line, err := encodeLine(j.endLocked()); err != nil {
+			j.sinkErr = cmp.Or(j.sinkErr, err)
+		} else {
+			j.write(line)
 		}
+		j.ended = true
 	}
 	return j.sinkErr
 }
 
+// End is the end line as it would be written now.
+func (j *Journal) End() End {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.endLocked()
+}
+
 func (j *Journal) endLocked() End {
-	return End{Kind: KindEnd, AtUS: j.clock.Now(), Requests: len(j.requests), Dropped: j.dropped}
+	e := j.end
+	e.Kind, e.AtUS, e.Requests = KindEnd, j.clock.Now(), len(j.requests)
+	e.Bytes, e.ByteCapped = j.bytes, j.byteCapped
+	return e
 }
 
 // Snapshot returns a copy of everything recorded so far, requests in arrival order.

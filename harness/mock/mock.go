@@ -57,7 +57,9 @@ type Config struct {
 	Trusted, Untrusted *tlsca.Authority
 	// JournalSink receives the journal as JSON Lines while it is written; may be nil.
 	JournalSink io.Writer
-	Logger      *slog.Logger
+	// Caps bound what one run takes from a client (zero fields take the defaults).
+	Caps   Caps
+	Logger *slog.Logger
 }
 
 // Server is a running mock.
@@ -71,15 +73,18 @@ type Server struct {
 	validator *contract.Validator
 	metrics   *metrics
 	faultOpts faults.Options
+	caps      Caps
+	bodies    *bodyBudget
 	log       *slog.Logger
 
-	trusted  *tlsca.Authority
-	urls     map[string]string
-	srv      *http.Server
-	cancel   context.CancelCauseFunc
-	seq      atomic.Int64
-	connIDs  atomic.Int64
-	attempts attempts
+	trusted   *tlsca.Authority
+	urls      map[string]string
+	srv       *http.Server
+	cancel    context.CancelCauseFunc
+	seq       atomic.Int64
+	connIDs   atomic.Int64
+	openConns atomic.Int64
+	attempts  attempts
 
 	serving   sync.WaitGroup
 	inflight  sync.WaitGroup // handlers running, hijacked ones included
@@ -113,9 +118,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		tokens:    secrets.New(cfg.SourceToken, cfg.TargetToken),
 		validator: validator,
 		metrics:   newMetrics(),
+		caps:      cfg.Caps.withDefaults(),
 		log:       cfg.Logger,
 		urls:      map[string]string{},
 	}
+	s.bodies = newBodyBudget(s.caps)
 	if cfg.Seed != nil {
 		s.seed = *cfg.Seed
 	}
@@ -158,7 +165,8 @@ func (s *Server) listen() error {
 			}
 			return fmt.Errorf("listen %s: %w", sp.name, err)
 		}
-		tl := &trackingListener{Listener: l, name: sp.name, nextID: &s.connIDs, onTLS: s.tlsFailed, clock: s.clock}
+		tl := &trackingListener{Listener: l, name: sp.name, nextID: &s.connIDs, onTLS: s.tlsFailed, clock: s.clock,
+			open: &s.openConns, maxOpen: int64(s.caps.Connections), onRefuse: s.connRefused}
 		scheme := "http"
 		if sp.auth != nil {
 			scheme = "https"
@@ -171,7 +179,8 @@ func (s *Server) listen() error {
 		s.urls[sp.name] = fmt.Sprintf("%s://%s", scheme, l.Addr().String())
 		listeners = append(listeners, tl)
 	}
-	s.journal = journal.New(s.clock, journal.Start{Scenario: s.plan.Name, Seed: s.seed, Listeners: s.urls}, s.cfg.JournalSink)
+	s.journal = journal.NewCapped(s.clock, journal.Start{Scenario: s.plan.Name, Seed: s.seed, Listeners: s.urls}, s.cfg.JournalSink, s.caps.Journal)
+	s.metrics.watch(s.journal)
 	rows := s.cfg.Rows
 	if n := s.plan.Records; n > 0 && n < len(rows) {
 		rows = rows[:n]
@@ -218,6 +227,12 @@ type ticketRecorder struct{ s *Server }
 func (t ticketRecorder) AddTicket(tk journal.Ticket) {
 	t.s.journal.AddTicket(tk)
 	t.s.metrics.tickets.Inc()
+}
+
+// connRefused counts a connection closed at the connection cap.
+func (s *Server) connRefused(listener string) {
+	s.journal.RefuseConnection()
+	s.metrics.refusedConns.WithLabelValues(listener).Inc()
 }
 
 func (s *Server) tlsFailed(e journal.TLSError) {

@@ -63,6 +63,15 @@ func (s *Server) record(api http.Handler) http.Handler {
 		defer s.inflight.Done()
 		conn := connFrom(r.Context())
 		ex := &exchange.Exchange{Seq: s.seq.Add(1), Scheme: "http"}
+		if ex.Seq > int64(s.caps.Requests) {
+			s.refuseRequest(w)
+			return
+		}
+		body, tooLarge, held, ok := s.takeBody(w, r)
+		if !ok {
+			return
+		}
+		defer s.bodies.release(held)
 		rec := journal.Request{Seq: ex.Seq, ArrivalUS: arrival, Method: capString(r.Method, 16)}
 		if conn != nil {
 			rec.Conn, rec.Listener = conn.id, conn.listener
@@ -70,7 +79,7 @@ func (s *Server) record(api http.Handler) http.Handler {
 				ex.Scheme = "https"
 			}
 		}
-		ex.Body, ex.TooLarge = readBody(w, r)
+		ex.Body, ex.TooLarge = body, tooLarge
 		r.Body = io.NopCloser(bytes.NewReader(ex.Body))
 		s.describe(&rec, r, ex.Body)
 		rec.Violations = s.validator.Request(r.Context(), r)
@@ -86,6 +95,8 @@ func (s *Server) record(api http.Handler) http.Handler {
 		mw(api).ServeHTTP(rw, r.WithContext(exchange.With(r.Context(), ex)))
 		if !rw.hijacked {
 			_ = http.NewResponseController(rw.ResponseWriter).Flush()
+		} else if conn != nil {
+			conn.releaseSlot() // the fault closed the socket under net/http's feet
 		}
 		rec.EndUS = s.clock.Now()
 		s.finish(&rec, ex, rw)
@@ -191,21 +202,49 @@ func classify(r *http.Request) string {
 	}
 }
 
-// readBody reads the whole body up to the target's cap, with its own deadline: the server has
-// no ReadTimeout, because that would end hangs as if the client had left.
-func readBody(w http.ResponseWriter, r *http.Request) (body []byte, tooLarge bool) {
+// refuseRequest answers a request past the run's request cap, unread.
+func (s *Server) refuseRequest(w http.ResponseWriter) {
+	s.journal.DropRequest()
+	s.metrics.refusedRequests.WithLabelValues(refusedRequestCap).Inc()
+	refuse(w, fmt.Sprintf("The mock serves at most %d requests in one run.", s.caps.Requests))
+}
+
+// takeBody reads a request's body within the run's body budgets (Caps.BodyBytes and
+// Caps.BodiesInFlight); when either is spent the request is refused with its body unread, and
+// ok is false. The caller releases the held bytes when the request is done.
+func (s *Server) takeBody(w http.ResponseWriter, r *http.Request) (body []byte, tooLarge bool, held int64, ok bool) {
+	reserved := bodyReservation(r)
+	if reserved == 0 {
+		return nil, false, 0, true
+	}
+	if !s.bodies.reserve(reserved) {
+		s.journal.RefuseBody(r.ContentLength)
+		s.metrics.refusedRequests.WithLabelValues(refusedBodyBudget).Inc()
+		s.metrics.bodyBytes.WithLabelValues("refused").Add(float64(max(r.ContentLength, 0)))
+		refuse(w, "The mock has read all the request bodies it takes in one run, or holds as many as it takes at once.")
+		return nil, false, 0, false
+	}
+	body, tooLarge = readBody(w, r, reserved)
+	held = int64(len(body))
+	s.bodies.settle(reserved, held)
+	s.journal.CountBody(held)
+	s.metrics.bodyBytes.WithLabelValues("read").Add(float64(held))
+	if tooLarge {
+		body = body[:itsm.MaxBody]
+	}
+	return body, tooLarge, held, true
+}
+
+// readBody reads the body up to limit bytes (at most the target's cap plus one, which tells a
+// body that is too large), with its own deadline: the server has no ReadTimeout, because that
+// would end hangs as if the client had left.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, tooLarge bool) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(bodyReadLimit))
 	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
-	b, err := io.ReadAll(io.LimitReader(r.Body, itsm.MaxBody+1))
-	if len(b) > itsm.MaxBody {
-		return b[:itsm.MaxBody], true
-	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit))
 	var mbe *http.MaxBytesError
-	if err != nil && errors.As(err, &mbe) {
-		return b, true
-	}
-	return b, false
+	return b, len(b) > itsm.MaxBody || err != nil && errors.As(err, &mbe)
 }
 
 func externalID(body []byte) string {

@@ -13,18 +13,32 @@ import (
 	"github.com/docker/docker/api/types/container"
 )
 
-// ToolSpec is a one-off program run on the runtime image's Node with no network at all and
-// nothing writable but a small /tmp: the static review's TypeScript compiler, for instance. It
-// reads untrusted files (a submission's source), so it is contained like a candidate.
+// ToolSpec is a one-off program run with no network at all and nothing writable but a small
+// /tmp: the static review's TypeScript compiler on the runtime image's Node, or the grader's own
+// bundler. It reads untrusted files (a submission's source), so it is contained like a
+// candidate.
 type ToolSpec struct {
+	// Program is what runs: Node (the default) or the grader binary.
+	Program Program
 	// Mounts are host directories mounted read-only, each at its own absolute path.
 	Mounts []Mount
-	// Command is what node runs (e.g. ["/opt/analyzer/analyzer.mjs", "--typescript", ...]).
+	// Command follows the program: what node runs (e.g. ["/opt/analyzer/analyzer.mjs", ...]),
+	// or the grader's arguments (e.g. ["bundle", "--work", "/tmp/work", ...]).
 	Command []string
 	// Limits bound the tool: a zero Limits takes ToolLimits, otherwise zero fields take
 	// DefaultLimits.
 	Limits Limits
 }
+
+// Program is the executable of a tool container.
+type Program int
+
+const (
+	// NodeProgram is the runtime image's Node.js 24.
+	NodeProgram Program = iota
+	// GraderProgram is the static grader binary of the mock image (/grader).
+	GraderProgram
+)
 
 // Mount is a read-only bind mount.
 type Mount struct {
@@ -60,6 +74,9 @@ func (s *ToolSpec) validate() error {
 	if len(s.Command) == 0 {
 		errs = append(errs, errors.New("no tool command"))
 	}
+	if s.Program != NodeProgram && s.Program != GraderProgram {
+		errs = append(errs, fmt.Errorf("unknown tool program %d", s.Program))
+	}
 	seen := map[string]bool{}
 	for _, m := range s.Mounts {
 		if st, err := os.Stat(m.Host); err != nil || !st.IsDir() || !filepath.IsAbs(m.Host) {
@@ -89,8 +106,8 @@ func (s *Sandbox) Tool(ctx context.Context, spec ToolSpec) (res *ToolResult, err
 	if err := spec.validate(); err != nil {
 		return nil, fmt.Errorf("tool spec: %w", err)
 	}
-	if s.runtimeImage == "" {
-		return nil, errors.New("sandbox has no runtime image: make it with New, not Connect")
+	if s.runtimeImage == "" || s.mockImage == "" {
+		return nil, errors.New("sandbox has no images: make it with New, not Connect")
 	}
 	release, err := s.slot(ctx)
 	if err != nil {
@@ -126,6 +143,11 @@ func (s *Sandbox) Tool(ctx context.Context, spec ToolSpec) (res *ToolResult, err
 	cfg := &container.Config{
 		Image: s.runtimeImage, Cmd: spec.Command, User: "65534:65534", WorkingDir: TmpDir,
 		Labels: s.labels(r.id, "tool"), AttachStdout: true, AttachStderr: true,
+	}
+	if spec.Program == GraderProgram {
+		// The mock image is FROM scratch, with no /tmp: a working directory of /tmp would be
+		// made by the engine under the tmpfs, which the tool's user then cannot write.
+		cfg.Image, cfg.Entrypoint, cfg.WorkingDir = s.mockImage, []string{"/grader"}, "/"
 	}
 	id, err := r.create(ctx, cfg, hc, "tool")
 	if err != nil {

@@ -1,43 +1,70 @@
-// Package build turns a submission into one JavaScript file the sandbox runs, without running
-// any of the submission's code on the host: dependencies are installed with
-// `npm ci --ignore-scripts` from the configured registry only, and src/index.ts is bundled
-// together with the grader's driver by esbuild's Go API. Whatever goes wrong because of the
-// submission comes back as a Failure (a finding), never as an error; errors are the grader's
-// own failures (npm missing, disk full).
+// Package build turns a submission into one JavaScript file the sandbox runs, reading none of
+// the candidate's code on the host. The host only copies bytes and fetches: it reads the
+// lockfile's registry entries (grader/deps), downloads their tarballs from the configured
+// registry and verifies their integrity; then one sandbox container (grader/bundler, run as
+// `grader bundle`: network none, read-only root, the submission and the tarballs mounted
+// read-only, time, memory, process, file and byte caps) lays out node_modules, checks the
+// contract and bundles src/index.ts with the grader's driver. Its output comes back through
+// the Engine API as a tar stream, extracted under caps (regular files and folders only).
+// Whatever goes wrong because of the submission is a Failure (a finding), never an error;
+// errors are the grader's own failures (no engine, no registry, disk full).
 package build
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/itsm-grader/grader/grader/bundler"
+	"github.com/itsm-grader/grader/grader/deps"
+	"github.com/itsm-grader/grader/sandbox"
 	"github.com/itsm-grader/grader/sandbox/safecopy"
 )
 
 // Entry is the bundle's file name, which the sandbox runs.
-const Entry = "main.mjs"
+const Entry = bundler.Entry
 
 // ResultFile is where the driver writes the SyncResult inside the candidate's /tmp.
-const ResultFile = ".itsm-grader-result.json"
+const ResultFile = bundler.ResultFile
+
+// Failure is a submission that cannot be built, with the compiler's or installer's words.
+type Failure = bundler.Failure
+
+// Message is one diagnostic, located where possible.
+type Message = bundler.Message
+
+// Tool runs one sandboxed tool container (satisfied by *sandbox.Sandbox).
+type Tool interface {
+	Tool(ctx context.Context, spec sandbox.ToolSpec) (*sandbox.ToolResult, error)
+}
 
 // Options configure a build.
 type Options struct {
 	// Workdir is a scratch directory the caller owns and removes.
 	Workdir string
-	// Registry is the only npm registry asked (default: the host npm's configured registry).
+	// Registry is the only npm registry asked (default: the host npm's configured registry, or
+	// npm's public one where npm is not installed).
 	Registry string
-	// NPM is the npm executable (default "npm" on PATH).
-	NPM string
-	// Cache is npm's cache directory, shared between builds (default Workdir/npm-cache).
+	// Cache keeps verified tarballs between builds, named by their integrity hash (default: the
+	// user's cache directory).
 	Cache string
-	// InstallTimeout bounds npm ci (default 5 minutes).
-	InstallTimeout time.Duration
-	Logger         *slog.Logger
+	// Client reaches the registry (default: the environment's proxy, npm's CA file if set).
+	Client *http.Client
+	// Limits bound the bundler's container (zero: Limits()).
+	Limits sandbox.Limits
+	Logger *slog.Logger
 }
 
 // Bundle is a built submission.
@@ -53,71 +80,242 @@ type Bundle struct {
 	Took     time.Duration
 }
 
-// Failure is a submission that cannot be built, with the compiler's or npm's words.
-type Failure struct {
-	Stage    string    // "layout", "install", "bundle" or "contract"
-	Summary  string    // one line
-	Messages []Message // esbuild's errors with file:line, or npm's output
+// Limits bound the bundler's container: copying a submission (at most 100 MiB), unpacking its
+// dependencies (at most 256 MiB and 30,000 files, bundler.DefaultInstallCaps) and bundling take
+// a second or two and under 200 MiB for the corpus's heaviest submission; these leave room for
+// the caps' worst case (the tmpfs counts against the memory limit) and still stop a
+// pathological input.
+func Limits() sandbox.Limits {
+	l := sandbox.ToolLimits()
+	l.Wall = 2 * time.Minute
+	l.MemoryBytes = 1536 << 20
+	l.TmpBytes = 448 << 20
+	l.TmpInodes = 40_000      // the copy (at most 5,000 entries) and node_modules (at most 30,000)
+	l.OutputBytes = 256 << 20 // gzipped tar of the source, node_modules and bundle
+	return l
 }
 
-// Message is one diagnostic, located where possible.
-type Message struct {
-	Text string
-	File string
-	Line int
-	Col  int
-}
+// outputCaps bound what is extracted from the bundler's stream on the host: above the caps the
+// container enforced, so only a broken bundler meets them.
+var outputCaps = safecopy.Caps{MaxFiles: 40_000, MaxBytes: 512 << 20, MaxDepth: 48}
 
-func (m Message) String() string {
-	if m.File == "" {
-		return m.Text
-	}
-	return fmt.Sprintf("%s:%d:%d: %s", m.File, m.Line, m.Col, m.Text)
-}
+// Paths in the bundler's container.
+const (
+	inSubmission = "/in/submission"
+	inPackages   = "/in/packages"
+	work         = "/tmp/work"
+)
 
-// SourceDir is where Build copies the submission inside its workdir (with node_modules once
-// installed): the static review reads it there.
-func SourceDir(workdir string) string { return filepath.Join(workdir, "source") }
+// SourceDir is where a build leaves the submission with its installed node_modules (when the
+// build got that far): the static review reads it there.
+func SourceDir(workdir string) string { return filepath.Join(workdir, "built", bundler.SourceDir) }
 
-// Build copies the submission (safely, under the caps), installs its locked dependencies and
-// bundles it with the driver.
-func Build(ctx context.Context, submission string, opts Options) (*Bundle, *Failure, error) {
+// Build installs the submission's locked dependencies and bundles it with the driver, in the
+// sandbox. submission is the host's own copy (regular files and folders only).
+func Build(ctx context.Context, sb Tool, submission string, opts Options) (*Bundle, *Failure, error) {
 	start := time.Now()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	src := SourceDir(opts.Workdir)
-	if _, err := safecopy.Copy(submission, src, safecopy.Caps{}); err != nil {
-		return nil, &Failure{Stage: "layout", Summary: fmt.Sprintf("the submission could not be copied: %v", err)}, nil
+	if st, err := os.Lstat(filepath.Join(submission, "package.json")); err != nil || !st.Mode().IsRegular() {
+		return nil, &Failure{Stage: "layout", Summary: "package.json is missing: the submission must be an npm package"}, nil
 	}
-	if f := checkLayout(src); f != nil {
-		return nil, f, nil
-	}
-	deps, f, err := install(ctx, src, opts)
+	pkgs, files, f, err := fetchDependencies(ctx, submission, opts)
 	if f != nil || err != nil {
 		return nil, f, err
 	}
-	if f := checkExport(src); f != nil {
-		return nil, f, nil
+	packages, err := stagePackages(opts.Workdir, pkgs, files)
+	if err != nil {
+		return nil, nil, err
 	}
 	marker := newMarker()
-	out := filepath.Join(opts.Workdir, "bundle")
-	warnings, f, err := bundle(src, out, marker)
+	res, f, err := runBundler(ctx, sb, submission, packages, marker, opts)
 	if f != nil || err != nil {
 		return nil, f, err
 	}
-	return &Bundle{Dir: out, Marker: marker, Dependencies: deps, Warnings: warnings, Took: time.Since(start)}, nil, nil
+	if res.Failure != nil {
+		return nil, res.Failure, nil
+	}
+	dir := filepath.Join(opts.Workdir, "built", bundler.BundleDir)
+	if st, err := os.Lstat(filepath.Join(dir, Entry)); err != nil || !st.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("the bundler reported success but wrote no %s", Entry)
+	}
+	opts.Logger.Debug("built", "packages", res.InstalledPackages, "files", res.InstalledFiles, "bundler_ms", res.TookMS)
+	return &Bundle{Dir: dir, Marker: marker, Dependencies: names(pkgs), Warnings: res.Warnings, Took: time.Since(start)}, nil, nil
 }
 
-func checkLayout(src string) *Failure {
-	if st, err := os.Stat(filepath.Join(src, "src", "index.ts")); err != nil || !st.Mode().IsRegular() {
-		return &Failure{Stage: "layout", Summary: "src/index.ts is missing: the brief asks for an npm package whose src/index.ts exports syncTickets"}
+// fetchDependencies plans the install from the lockfile and downloads every tarball from the
+// configured registry, verified.
+func fetchDependencies(ctx context.Context, submission string, opts Options) ([]deps.Package, []string, *Failure, error) {
+	pkgs, err := deps.Read(submission)
+	if f := refused(err); f != nil || err != nil {
+		return nil, nil, f, errIfNot(f, err)
+	}
+	if len(pkgs) == 0 {
+		return nil, nil, nil, nil
+	}
+	registry, err := registryURL(ctx, opts.Registry)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cache, err := tarballCache(opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	client := opts.Client
+	if client == nil {
+		client = registryClient(ctx)
+	}
+	fetcher := &deps.Fetcher{Registry: registry, Client: client, Cache: cache}
+	files, err := fetcher.Fetch(ctx, pkgs)
+	if f := refused(err); f != nil || err != nil {
+		return nil, nil, f, errIfNot(f, err)
+	}
+	return pkgs, files, nil, nil
+}
+
+// refused turns a dependency the grader will not install into the install stage's failure.
+func refused(err error) *Failure {
+	var r *deps.Refusal
+	if errors.As(err, &r) {
+		return &Failure{Stage: "install", Summary: r.Error()}
 	}
 	return nil
+}
+
+func errIfNot(f *Failure, err error) error {
+	if f != nil {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dependencies: %w", err)
+	}
+	return nil
+}
+
+// stagePackages puts the verified tarballs and the plan in a folder of the grader's own, to be
+// mounted read-only into the bundler's container. "" when there is nothing to install.
+func stagePackages(workdir string, pkgs []deps.Package, files []string) (string, error) {
+	if len(pkgs) == 0 {
+		return "", nil
+	}
+	dir := filepath.Join(workdir, "packages")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", fmt.Errorf("stage tarballs: %w", err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", fmt.Errorf("stage tarballs: %w", err)
+	}
+	plan := make([]bundler.PlannedPackage, len(pkgs))
+	for i, p := range pkgs {
+		name := fmt.Sprintf("%04d.tgz", i)
+		if err := copyFile(files[i], filepath.Join(dir, name)); err != nil {
+			return "", fmt.Errorf("stage %s: %w", p.Path, err)
+		}
+		plan[i] = bundler.PlannedPackage{Path: p.Path, File: name}
+	}
+	raw, err := json.Marshal(plan)
+	if err != nil {
+		return "", fmt.Errorf("stage install plan: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, bundler.PlanName), raw, 0o644); err != nil {
+		return "", fmt.Errorf("stage install plan: %w", err)
+	}
+	return dir, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	return errors.Join(err, out.Close(), os.Chmod(to, 0o644))
+}
+
+// runBundler runs `grader bundle` in the sandbox and extracts its stream into workdir/built.
+func runBundler(ctx context.Context, sb Tool, submission, packages, marker string, opts Options) (*bundler.Result, *Failure, error) {
+	lim := opts.Limits
+	if lim == (sandbox.Limits{}) {
+		lim = Limits()
+	}
+	spec := sandbox.ToolSpec{
+		Program: sandbox.GraderProgram,
+		Mounts:  []sandbox.Mount{{Host: submission, Container: inSubmission}},
+		Command: []string{"bundle", "--submission", inSubmission, "--work", work, "--marker", marker},
+		Limits:  lim,
+	}
+	if packages != "" {
+		spec.Mounts = append(spec.Mounts, sandbox.Mount{Host: packages, Container: inPackages})
+		spec.Command = append(spec.Command, "--packages", inPackages)
+	}
+	out, err := sb.Tool(ctx, spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("run the bundler: %w", err)
+	}
+	switch {
+	case out.TimedOut:
+		return nil, &Failure{Stage: "bundle", Summary: fmt.Sprintf("installing and bundling did not finish within %v", lim.Wall)}, nil
+	case out.OOMKilled:
+		return nil, &Failure{Stage: "bundle", Summary: fmt.Sprintf("installing and bundling ran out of memory (%d MiB)", lim.MemoryBytes>>20)}, nil
+	case out.Stdout.Truncated:
+		return nil, &Failure{Stage: "bundle", Summary: fmt.Sprintf("the built submission exceeds %d MiB", lim.OutputBytes>>20)}, nil
+	case out.ExitCode != 0:
+		return nil, nil, fmt.Errorf("the bundler exited with %d: %s", out.ExitCode, tail(string(out.Stderr.Data), 2000))
+	}
+	res, err := extract(out.Stdout.Data, filepath.Join(opts.Workdir, "built"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the bundler's output: %w", err)
+	}
+	return res, nil, nil
+}
+
+// extract unpacks the bundler's stream (regular files and folders only, under caps) and reads
+// its result.json strictly.
+func extract(stream []byte, dst string) (*bundler.Result, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(stream))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	if _, err := safecopy.Untar(zr, dst, safecopy.TarOptions{Caps: outputCaps}); err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(filepath.Join(dst, bundler.ResultName))
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var res bundler.Result
+	if err := dec.Decode(&res); err != nil {
+		return nil, fmt.Errorf("%s: %w", bundler.ResultName, err)
+	}
+	return &res, nil
+}
+
+func names(pkgs []deps.Package) []string {
+	out := make([]string, 0, len(pkgs))
+	for _, p := range pkgs {
+		out = append(out, strings.TrimPrefix(p.Path, "node_modules/")+"@"+p.Version)
+	}
+	return out
 }
 
 func newMarker() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return "@@itsm-grader-result-" + hex.EncodeToString(b)
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
 }

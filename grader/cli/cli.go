@@ -30,6 +30,7 @@ func commands() []command {
 		{"grade", "grade a submission (a folder or a git URL) and write its reports", runGrade},
 		{"mock", "run the mock ITSM standalone (for practice and debugging)", runMock},
 		{"sandbox", "manage the Docker sandbox (prune what stopped graders left)", runSandbox},
+		{"bundle", "install and bundle a submission (run by the grader inside its sandbox)", runBundle},
 	}
 }
 

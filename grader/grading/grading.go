@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -60,16 +61,23 @@ func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 		return nil, fmt.Errorf("make work directory: %w", err)
 	}
 	defer os.RemoveAll(work)
-	sub, err := intake.Fetch(ctx, opts.Source, opts.Ref, work)
+	sub, failure, err := fetch(ctx, opts, work)
 	if err != nil {
-		return nil, fmt.Errorf("fetch submission: %w", err)
+		return nil, err
 	}
-	b, failure, err := build.Build(ctx, sub.Dir, build.Options{Workdir: work, Registry: opts.Registry, Cache: opts.NPMCache, Logger: opts.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("build submission: %w", err)
+	var b *build.Bundle
+	if failure == nil {
+		b, failure, err = build.Build(ctx, opts.Sandbox, sub.Dir, build.Options{Workdir: work, Registry: opts.Registry, Cache: opts.NPMCache, Logger: opts.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("build submission: %w", err)
+		}
 	}
-	// Everything read from the submission from here on is read from the build's safe copy.
+	// Everything read from the submission from here on is read from the host's own copy: the
+	// build's (with its installed node_modules) where it got that far, else the intake's.
 	copied := build.SourceDir(work)
+	if st, err := os.Stat(copied); err != nil || !st.IsDir() {
+		copied = sub.Dir
+	}
 	track := review.Track(copied)
 	meta := report.Submission{Source: opts.Source, Ref: sub.Ref, Commit: sub.Commit, Track: track}
 	// The static review runs before the scenarios, never beside them: its compile is a burst of
@@ -94,6 +102,21 @@ func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 	}
 	rep.Static = staticInfo
 	return rep, nil
+}
+
+// fetch lays the submission out in the work directory. A submission the intake refuses (a link,
+// a device, over a cap) is a build failure, reported as a finding; a source that cannot be
+// reached is an error.
+func fetch(ctx context.Context, opts Options, work string) (*intake.Submission, *build.Failure, error) {
+	sub, err := intake.FetchWith(ctx, opts.Source, opts.Ref, intake.Options{Workdir: work})
+	if errors.Is(err, intake.ErrRefused) {
+		return &intake.Submission{Dir: filepath.Join(work, "refused"), Source: opts.Source, Ref: opts.Ref},
+			&build.Failure{Stage: "intake", Summary: "the submission was refused: " + err.Error()}, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch submission: %w", err)
+	}
+	return sub, nil, nil
 }
 
 // staticReview runs the analyzer over the build's copy of the submission and judges its facts.

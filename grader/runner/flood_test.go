@@ -260,7 +260,7 @@ func TestTheMocksLimitsHoldTheIdealClient(t *testing.T) {
 	}
 	sb := sandboxtest.New(t)
 	work := t.TempDir()
-	b, failure, err := build.Build(context.Background(), filepath.Join(submissions.Dir(), "ideal"), build.Options{Workdir: work})
+	b, failure, err := build.Build(context.Background(), sb, filepath.Join(submissions.Dir(), "ideal"), build.Options{Workdir: work})
 	require.NoError(t, err)
 	require.Nil(t, failure)
 	for _, sc := range []suite.Scenario{{Name: "outage", Trials: 1, Budget: 90 * time.Second}, {Name: "happy", Trials: 1, Budget: 60 * time.Second}} {

@@ -1,29 +1,33 @@
-// Package safecopy copies an untrusted directory tree (a submission, a bundle) without ever
-// following a link out of it, after checking documented caps on its size: a tree over the caps
-// is refused before a single byte is copied. Judge0's sandbox escapes (CVE-2024-28185,
-// CVE-2024-28189) came through symlinks in submissions; this is the guard against that class.
+// Package safecopy lays out untrusted trees on the host: it copies a folder (a submission, a
+// bundle) and extracts a tar stream (a container's output, a git archive, an npm tarball).
+// Either way the result holds regular files and folders only: a symbolic link, a hard link, a
+// device, a FIFO or a socket is refused before anything is written, and every write goes
+// through an os.Root opened on the destination, so no path can leave it. Documented caps on
+// entries, bytes and depth are checked before a copy starts, and as an archive is read.
+// Judge0's sandbox escapes (CVE-2024-28185, CVE-2024-28189) came through symlinks in
+// submissions; a chain of links that each looked in-tree once let a write land on the host
+// here too. A tree without links cannot be led anywhere.
 package safecopy
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
-	"syscall"
 )
 
 // Caps bound a tree.
 type Caps struct {
-	// MaxFiles counts every entry (files, directories, links). Default 5,000: a TypeScript
-	// client with its lockfile-installed dependencies stays far below.
+	// MaxFiles counts every entry (files and directories). Default 5,000: a TypeScript client
+	// with its lockfile-installed dependencies stays far below.
 	MaxFiles int
 	// MaxBytes is the total size of regular files. Default 100 MiB.
 	MaxBytes int64
-	// MaxDepth is the deepest directory nesting. Default 40.
+	// MaxDepth is the deepest nesting of an entry (a/b/c.txt is 3 deep). Default 40.
 	MaxDepth int
+	// SkipDirs are folder names left out wherever they appear (callers pass node_modules and
+	// .git: a committed node_modules is never graded, the lockfile says what is installed).
+	// Copy neither counts nor descends into them; each is reported in Report.Skipped.
+	SkipDirs []string
 }
 
 // DefaultCaps are the caps where a caller sets none.
@@ -31,20 +35,37 @@ func DefaultCaps() Caps { return Caps{MaxFiles: 5000, MaxBytes: 100 << 20, MaxDe
 
 func (c Caps) withDefaults() Caps {
 	d := DefaultCaps()
-	if c.MaxFiles == 0 {
+	if c.MaxFiles <= 0 {
 		c.MaxFiles = d.MaxFiles
 	}
-	if c.MaxBytes == 0 {
+	if c.MaxBytes <= 0 {
 		c.MaxBytes = d.MaxBytes
 	}
-	if c.MaxDepth == 0 {
+	if c.MaxDepth <= 0 {
 		c.MaxDepth = d.MaxDepth
 	}
 	return c
 }
 
+// skipSet is SkipDirs as a set.
+func (c Caps) skipSet() map[string]bool {
+	set := make(map[string]bool, len(c.SkipDirs))
+	for _, name := range c.SkipDirs {
+		set[name] = true
+	}
+	return set
+}
+
 // ErrOverCap is returned (wrapped) when a tree exceeds a cap.
 var ErrOverCap = errors.New("tree exceeds a cap")
+
+// ErrNotRegular is returned (wrapped, after the path and what it is) for an entry that is not a
+// regular file or a folder: a symbolic link, a hard link, a device, a FIFO, a socket.
+var ErrNotRegular = errors.New("a submission holds regular files and folders only")
+
+// ErrBadEntry is returned (wrapped) for an archive entry whose name or place is refused: an
+// absolute name, a name with "..", a backslash or NUL, a file where a folder is or the reverse.
+var ErrBadEntry = errors.New("archive entry refused")
 
 // Skipped is an entry left out of the copy, and why.
 type Skipped struct {
@@ -52,168 +73,41 @@ type Skipped struct {
 	Reason string
 }
 
-// Report says what was copied.
+// Report says what was copied or extracted.
 type Report struct {
-	Entries int
-	Bytes   int64
+	Entries int   // files and folders written
+	Bytes   int64 // bytes written to files
 	Skipped []Skipped
 }
 
-type entry struct {
-	rel  string
-	mode fs.FileMode
-	size int64
-	link string // symlink target, kept only when it stays inside the tree
+// notRegular is the error for an entry of the kind named.
+func notRegular(rel, kind string) error {
+	return fmt.Errorf("%s is %s: %w", rel, kind, ErrNotRegular)
 }
 
-// Copy copies src into dst (which must not exist). Symlinks whose target stays inside src are
-// recreated as symlinks; any other symlink, and any device, pipe or socket, is skipped and
-// reported. Directories are made 0755 and files 0644 (0755 when executable), so a container
-// user can read them.
-func Copy(src, dst string, caps Caps) (Report, error) {
-	caps = caps.withDefaults()
-	entries, rep, err := survey(src, caps)
-	if err != nil {
-		return rep, err
-	}
-	if err := os.Mkdir(dst, 0o755); err != nil {
-		return rep, fmt.Errorf("make copy root: %w", err)
-	}
-	if err := os.Chmod(dst, 0o755); err != nil {
-		return rep, fmt.Errorf("make copy root: %w", err)
-	}
-	for _, e := range entries {
-		if err := place(src, dst, e); err != nil {
-			return rep, err
-		}
-	}
-	return rep, nil
-}
-
-// survey walks src without following links and checks the caps before anything is copied.
-func survey(src string, caps Caps) ([]entry, Report, error) {
-	var (
-		rep     Report
-		entries []entry
-	)
-	root, err := filepath.Abs(src)
-	if err != nil {
-		return nil, rep, fmt.Errorf("resolve %s: %w", src, err)
-	}
-	if st, err := os.Lstat(root); err != nil || !st.IsDir() {
-		return nil, rep, fmt.Errorf("copy source %s is not a directory", src)
-	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("walk %s: %w", p, err)
-		}
-		rel, _ := filepath.Rel(root, p)
-		if rel == "." {
-			return nil
-		}
-		if depth := strings.Count(rel, string(filepath.Separator)) + 1; depth > caps.MaxDepth {
-			return fmt.Errorf("%w: %s is nested deeper than %d directories", ErrOverCap, rel, caps.MaxDepth)
-		}
-		rep.Entries++
-		if rep.Entries > caps.MaxFiles {
-			return fmt.Errorf("%w: more than %d files and directories", ErrOverCap, caps.MaxFiles)
-		}
-		info, err := d.Info()
-		if err != nil {
-			return fmt.Errorf("stat %s: %w", rel, err)
-		}
-		e, skip := classify(root, p, rel, info)
-		if skip != "" {
-			rep.Skipped = append(rep.Skipped, Skipped{Path: rel, Reason: skip})
-			return nil
-		}
-		rep.Bytes += e.size
-		if rep.Bytes > caps.MaxBytes {
-			return fmt.Errorf("%w: more than %d bytes", ErrOverCap, caps.MaxBytes)
-		}
-		entries = append(entries, e)
-		return nil
-	})
-	return entries, rep, err
-}
-
-func classify(root, p, rel string, info fs.FileInfo) (entry, string) {
-	e := entry{rel: rel, mode: info.Mode()}
+// kindOf names what a non-regular mode is, for the error.
+func kindOf(mode fs.FileMode) string {
 	switch {
-	case info.Mode().IsRegular():
-		e.size = info.Size()
-	case info.IsDir():
-	case info.Mode()&fs.ModeSymlink != 0:
-		target, err := os.Readlink(p)
-		if err != nil {
-			return e, "unreadable symlink"
-		}
-		if !inside(root, filepath.Dir(p), target) {
-			return e, "symlink out of the tree: " + target
-		}
-		e.link = target
+	case mode&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case mode&fs.ModeCharDevice != 0:
+		return "a character device"
+	case mode&fs.ModeDevice != 0:
+		return "a block device"
+	case mode&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
 	default:
-		return e, "not a regular file, directory or symlink"
-	}
-	return e, ""
-}
-
-// inside reports whether a link target, read relative to dir, stays within root (lexically: the
-// copy recreates the link, never reads through it).
-func inside(root, dir, target string) bool {
-	if filepath.IsAbs(target) {
-		return false
-	}
-	resolved := filepath.Clean(filepath.Join(dir, target))
-	return resolved == root || strings.HasPrefix(resolved, root+string(filepath.Separator))
-}
-
-func place(src, dst string, e entry) error {
-	to := filepath.Join(dst, e.rel)
-	switch {
-	case e.mode.IsDir():
-		if err := os.Mkdir(to, 0o755); err != nil {
-			return fmt.Errorf("copy %s: %w", e.rel, err)
-		}
-		return os.Chmod(to, 0o755)
-	case e.link != "":
-		if err := os.Symlink(e.link, to); err != nil {
-			return fmt.Errorf("copy %s: %w", e.rel, err)
-		}
-		return nil
-	default:
-		return copyFile(filepath.Join(src, e.rel), to, e)
+		return "neither a regular file nor a folder"
 	}
 }
 
-// copyFile opens the source without following a link (it may have been swapped for one since
-// the survey) and copies at most the surveyed size.
-func copyFile(from, to string, e entry) error {
-	in, err := os.OpenFile(from, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", e.rel, err)
+// filePerm is the mode a copied or extracted file gets: 0755 when any exec bit is set, else
+// 0644, so a container user can read it and nothing else carries over.
+func filePerm(mode fs.FileMode) fs.FileMode {
+	if mode&0o111 != 0 {
+		return 0o755
 	}
-	defer in.Close()
-	if st, err := in.Stat(); err != nil || !st.Mode().IsRegular() {
-		return fmt.Errorf("copy %s: changed since it was surveyed", e.rel)
-	}
-	perm := os.FileMode(0o644)
-	if e.mode&0o111 != 0 {
-		perm = 0o755
-	}
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", e.rel, err)
-	}
-	_, err = io.Copy(out, io.LimitReader(in, e.size))
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(to, perm)
-	}
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", e.rel, err)
-	}
-	return nil
+	return 0o644
 }

@@ -1,4 +1,4 @@
-package build
+package bundler
 
 import (
 	"encoding/json"
@@ -11,8 +11,9 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 )
 
-// driverName is the driver's file in the copied submission; it imports ./src/index.ts.
-const driverName = "__itsm_grader_driver__.mjs"
+// driverName is the name esbuild gives the driver, which reaches it through stdin: the grader
+// never writes into the tree the candidate shaped.
+const driverName = "itsm-grader-driver.mjs"
 
 // driver calls syncTickets once and records how it settled: in /tmp (ResultFile) and, as a
 // fallback, on stdout after the marker. It exits the process when done, so a client that
@@ -56,7 +57,32 @@ func commonOptions(src string) api.BuildOptions {
 		Conditions:    []string{"node", "import", "module", "default"},
 		LogLevel:      api.LogLevelSilent,
 		Metafile:      true,
+		// The grader's tsconfig, never the candidate's: with TsconfigRaw set esbuild reads no
+		// tsconfig.json at all, so "extends" and "paths" cannot point it outside the submission.
+		TsconfigRaw: graderTsconfig(src),
+		Plugins:     []api.Plugin{confine(src)},
+		Write:       false,
 	}
+}
+
+// confine refuses to load any file outside the submission's root (its node_modules included):
+// an import of /etc/hostname, of /proc/self/environ, or of "../../x" fails the build with a
+// located message instead of reaching the bundle. The container holds nothing of the host's
+// anyway; this is the second wall.
+func confine(root string) api.Plugin {
+	return api.Plugin{Name: "itsm-grader-confine", Setup: func(b api.PluginBuild) {
+		b.OnLoad(api.OnLoadOptions{Filter: ".*"}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
+			if args.Namespace != "file" || within(root, args.Path) {
+				return api.OnLoadResult{}, nil // esbuild loads it as it would have
+			}
+			return api.OnLoadResult{}, fmt.Errorf("%s is outside the submission: only the submission's own files and its locked dependencies are bundled", args.Path)
+		})
+	}}
+}
+
+func within(root, p string) bool {
+	p = filepath.Clean(p)
+	return filepath.IsAbs(p) && (p == root || strings.HasPrefix(p, root+string(filepath.Separator)))
 }
 
 // checkExport bundles src/index.ts on its own and reads its exports from esbuild's metafile.
@@ -64,7 +90,6 @@ func checkExport(src string) *Failure {
 	opts := commonOptions(src)
 	opts.EntryPoints = []string{"src/index.ts"}
 	opts.Outfile = "out.mjs"
-	opts.Write = false
 	res := api.Build(opts)
 	if len(res.Errors) > 0 {
 		return &Failure{Stage: "bundle", Summary: "src/index.ts does not compile", Messages: messages(res.Errors)}
@@ -86,28 +111,29 @@ func checkExport(src string) *Failure {
 	return &Failure{Stage: "bundle", Summary: "esbuild produced no output"}
 }
 
-// bundle writes the driver beside the sources, bundles it into out/Entry and removes it again:
-// the copy is the candidate's code only when the static review reads it.
+// bundle bundles the driver (from stdin) with the submission into out/Entry.
 func bundle(src, out, marker string) ([]Message, *Failure, error) {
-	driverPath := filepath.Join(src, driverName)
-	if err := os.WriteFile(driverPath, []byte(fmt.Sprintf(driver, marker, ResultFile)), 0o644); err != nil {
-		return nil, nil, fmt.Errorf("write driver: %w", err)
-	}
-	defer os.Remove(driverPath)
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("make bundle directory: %w", err)
-	}
 	opts := commonOptions(src)
-	opts.EntryPoints = []string{driverName}
+	opts.Stdin = &api.StdinOptions{
+		Contents:   fmt.Sprintf(driver, marker, ResultFile),
+		ResolveDir: src,
+		Sourcefile: driverName,
+		Loader:     api.LoaderJS,
+	}
 	opts.Outfile = filepath.Join(out, Entry)
-	opts.Write = true
 	opts.Banner = map[string]string{"js": banner}
 	res := api.Build(opts)
 	if len(res.Errors) > 0 {
 		return nil, &Failure{Stage: "bundle", Summary: "the submission does not bundle", Messages: messages(res.Errors)}, nil
 	}
-	if err := os.Chmod(filepath.Join(out, Entry), 0o644); err != nil {
-		return nil, nil, fmt.Errorf("bundle permissions: %w", err)
+	if len(res.OutputFiles) != 1 {
+		return nil, nil, fmt.Errorf("esbuild wrote %d files, not one", len(res.OutputFiles))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("make bundle folder: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(out, Entry), res.OutputFiles[0].Contents, 0o644); err != nil {
+		return nil, nil, fmt.Errorf("write bundle: %w", err)
 	}
 	return messages(res.Warnings), nil, nil
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/itsm-grader/grader/sandbox"
 	"github.com/itsm-grader/grader/sandbox/sandboxtest"
 	"github.com/itsm-grader/grader/sandbox/testenv"
 )
@@ -318,4 +320,62 @@ func TestDependenciesComeFromTheConfiguredRegistryOnly(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() { require.Positive(t, requests.Load(), "the tarballs came from the configured registry") })
+}
+
+// fakeTool answers the bundler's run with a fixed result, for the outcomes a real container
+// gives only at great cost (a time-out, an OOM kill, an output flood).
+type fakeTool struct {
+	res  *sandbox.ToolResult
+	err  error
+	spec sandbox.ToolSpec
+}
+
+func (f *fakeTool) Tool(_ context.Context, spec sandbox.ToolSpec) (*sandbox.ToolResult, error) {
+	f.spec = spec
+	return f.res, f.err
+}
+
+// TestTheBundlersEndsAreJudged: a bundler stopped at a limit is the submission's failure; a
+// bundler that crashes or a sandbox that fails is the grader's error.
+func TestTheBundlersEndsAreJudged(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		res     *sandbox.ToolResult
+		err     error
+		summary string // the failure's; "" for an error
+		errText string
+	}{
+		{"stopped at the time limit", &sandbox.ToolResult{TimedOut: true, ExitCode: 137}, nil, "did not finish within 2m0s", ""},
+		{"killed at the memory limit", &sandbox.ToolResult{OOMKilled: true, ExitCode: 137}, nil, "ran out of memory (1536 MiB)", ""},
+		{"output over the cap", &sandbox.ToolResult{Stdout: sandbox.Output{Truncated: true}}, nil, "exceeds 256 MiB", ""},
+		{"the bundler crashed", &sandbox.ToolResult{ExitCode: 2, Stderr: sandbox.Output{Data: []byte("panic: boom")}}, nil, "", "panic: boom"},
+		{"output that is not a gzipped tar", &sandbox.ToolResult{Stdout: sandbox.Output{Data: []byte("not gzip")}}, nil, "", "read the bundler's output"},
+		{"the sandbox failed", nil, errors.New("engine down"), "", "engine down"},
+		// The container's output is data: a bundler turned hostile still writes nothing but
+		// regular files and folders inside the work directory.
+		{"output holding a link", &sandbox.ToolResult{Stdout: sandbox.Output{Data: tarball(t,
+			tarEntry{name: "result.json", body: "{}"}, tarEntry{name: "bundle/main.mjs", flag: tar.TypeSymlink, link: "/etc/passwd"})}}, nil, "", "symbolic link"},
+		{"output climbing out", &sandbox.ToolResult{Stdout: sandbox.Output{Data: tarball(t,
+			tarEntry{name: "../../escaped", body: "x"})}}, nil, "", "read the bundler's output"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tool := &fakeTool{res: tc.res, err: tc.err}
+			src := submission(t, map[string]string{"package.json": pkg, "src/index.ts": "export async function syncTickets() {}"})
+			b, f, err := Build(context.Background(), tool, src, Options{Workdir: t.TempDir()})
+			require.Nil(t, b)
+			require.Equal(t, sandbox.GraderProgram, tool.spec.Program)
+			require.Equal(t, []sandbox.Mount{{Host: src, Container: inSubmission}}, tool.spec.Mounts, "the submission, read-only, and nothing else")
+			if tc.summary != "" {
+				require.NoError(t, err)
+				require.NotNil(t, f)
+				require.Contains(t, f.Summary, tc.summary)
+				return
+			}
+			require.Nil(t, f)
+			require.ErrorContains(t, err, tc.errText)
+		})
+	}
 }

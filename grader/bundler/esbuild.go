@@ -11,6 +11,11 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 )
 
+// maxBundleBytes caps the bundle, so that the copy, node_modules and the bundle always fit the
+// container's /tmp (a bundle over the cap is the submission's failure, never a full disk): the
+// ideal client bundles to about 19 KB.
+const maxBundleBytes = 64 << 20
+
 // driverName is the name esbuild gives the driver, which reaches it through stdin: the grader
 // never writes into the tree the candidate shaped.
 const driverName = "itsm-grader-driver.mjs"
@@ -128,6 +133,9 @@ func bundle(src, out, marker string) ([]Message, *Failure, error) {
 	}
 	if len(res.OutputFiles) != 1 {
 		return nil, nil, fmt.Errorf("esbuild wrote %d files, not one", len(res.OutputFiles))
+	}
+	if n := len(res.OutputFiles[0].Contents); n > maxBundleBytes {
+		return nil, &Failure{Stage: "bundle", Summary: fmt.Sprintf("the bundle is %d MiB; the grader runs bundles of at most %d MiB", n>>20, maxBundleBytes>>20)}, nil
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("make bundle folder: %w", err)

@@ -40,7 +40,7 @@ func parseGradeFlags(args []string, stderr io.Writer) (*gradeFlags, string, erro
 	fs.StringVar(&f.typescript, "typescript", "", "node_modules folder with the pinned TypeScript compiler for the static review (default: $GRADER_TYPESCRIPT or .cache/typescript/node_modules from make typescript)")
 	fs.StringVar(&f.graderBin, "grader-binary", "", "static grader binary for the mock image (default: this executable)")
 	fs.StringVar(&f.runtimeImage, "runtime-image", "", "run candidates on this image instead of building one (e.g. "+"node:24-bookworm-slim)")
-	fs.StringVar(&f.registry, "registry", "", "the npm registry locked dependencies are installed from (default: npm's configured one)")
+	fs.StringVar(&f.registry, "registry", "", "the npm registry locked dependencies' tarballs are fetched from (default: the host npm's configured one, else registry.npmjs.org)")
 	fs.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios to run (default: the whole suite)")
 	fs.IntVar(&f.concurrency, "concurrency", 3, "runs in parallel")
 	// Flags may follow the submission.

@@ -108,7 +108,7 @@ func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 // a device, over a cap) is a build failure, reported as a finding; a source that cannot be
 // reached is an error.
 func fetch(ctx context.Context, opts Options, work string) (*intake.Submission, *build.Failure, error) {
-	sub, err := intake.FetchWith(ctx, opts.Source, opts.Ref, intake.Options{Workdir: work})
+	sub, err := intake.Fetch(ctx, opts.Source, opts.Ref, intake.Options{Workdir: work})
 	if errors.Is(err, intake.ErrRefused) {
 		return &intake.Submission{Dir: filepath.Join(work, "refused"), Source: opts.Source, Ref: opts.Ref},
 			&build.Failure{Stage: "intake", Summary: "the submission was refused: " + err.Error()}, nil

@@ -70,17 +70,10 @@ func IsGit(source string) bool {
 	return strings.Contains(source, "://") || strings.HasPrefix(source, "git@") || strings.HasSuffix(source, ".git")
 }
 
-// Fetch is FetchWith with default caps, for callers not yet passing Options.
-//
-// Deprecated: use FetchWith.
-func Fetch(ctx context.Context, source, ref, workdir string) (*Submission, error) {
-	return FetchWith(ctx, source, ref, Options{Workdir: workdir})
-}
-
-// FetchWith lays the submission named by source out in opts.Workdir: a folder is copied, an
+// Fetch lays the submission named by source out in opts.Workdir: a folder is copied, an
 // https git URL is fetched at ref (HEAD when empty). Errors that are the submission's doing
 // wrap ErrRefused.
-func FetchWith(ctx context.Context, source, ref string, opts Options) (*Submission, error) {
+func Fetch(ctx context.Context, source, ref string, opts Options) (*Submission, error) {
 	opts = opts.withDefaults()
 	dir := filepath.Join(opts.Workdir, "submission")
 	if IsGit(source) {

@@ -48,9 +48,9 @@ func history(t *testing.T, s *gitServer, submodule string) map[string]string {
 	return ids
 }
 
-// TestFetchWithGitOverHTTPS fetches a real repository from git's http-backend over HTTPS on
+// TestFetchGitOverHTTPS fetches a real repository from git's http-backend over HTTPS on
 // loopback, at its head, a tag, a branch and commit ids. Submodules are never fetched.
-func TestFetchWithGitOverHTTPS(t *testing.T) {
+func TestFetchGitOverHTTPS(t *testing.T) {
 	t.Parallel()
 	s := newGitServer(t)
 	trap := newGitServer(t)
@@ -71,7 +71,7 @@ func TestFetchWithGitOverHTTPS(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			work := t.TempDir()
-			sub, err := FetchWith(context.Background(), s.repoURL(tc.prefix, "history"), tc.ref, Options{Workdir: work, GitCAFile: s.caFile})
+			sub, err := Fetch(context.Background(), s.repoURL(tc.prefix, "history"), tc.ref, Options{Workdir: work, GitCAFile: s.caFile})
 			require.NoError(t, err)
 			require.Equal(t, filepath.Join(work, "submission"), sub.Dir)
 			require.Equal(t, tc.commit, sub.Commit)
@@ -111,7 +111,7 @@ func TestGitFailuresArePlainErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			work := t.TempDir()
-			_, err := FetchWith(context.Background(), tc.url, tc.ref, Options{Workdir: work, GitCAFile: s.caFile})
+			_, err := Fetch(context.Background(), tc.url, tc.ref, Options{Workdir: work, GitCAFile: s.caFile})
 			require.ErrorContains(t, err, tc.want)
 			require.NotErrorIs(t, err, ErrRefused)
 			entries, err := os.ReadDir(work)
@@ -119,7 +119,7 @@ func TestGitFailuresArePlainErrors(t *testing.T) {
 			require.Empty(t, entries, "nothing left in the workdir")
 		})
 	}
-	_, err := FetchWith(context.Background(), s.repoURL("", "history"), "", Options{Workdir: t.TempDir()})
+	_, err := Fetch(context.Background(), s.repoURL("", "history"), "", Options{Workdir: t.TempDir()})
 	require.ErrorContains(t, err, "certificate", "without the test CA, the server's certificate is not trusted")
 }
 
@@ -151,7 +151,7 @@ func TestOnlyHTTPSIsFetched(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			work := t.TempDir()
-			_, err := FetchWith(context.Background(), tc.source, tc.ref, Options{Workdir: work, GitCAFile: s.caFile})
+			_, err := Fetch(context.Background(), tc.source, tc.ref, Options{Workdir: work, GitCAFile: s.caFile})
 			require.ErrorContains(t, err, tc.want)
 			require.NotContains(t, err.Error(), "secret", "credentials are never repeated")
 			entries, err := os.ReadDir(work)
@@ -227,7 +227,7 @@ func TestHostileRepositoriesAreRefused(t *testing.T) {
 			opts := tc.opts
 			opts.Workdir, opts.GitCAFile = work, s.caFile
 			start := time.Now()
-			_, err := FetchWith(context.Background(), tc.url, "", opts)
+			_, err := Fetch(context.Background(), tc.url, "", opts)
 			took := time.Since(start)
 			require.ErrorIs(t, err, ErrRefused)
 			require.ErrorIs(t, err, tc.is)
@@ -250,7 +250,7 @@ func TestTheTimeCapKillsGit(t *testing.T) {
 	s := newGitServer(t)
 	work := t.TempDir()
 	start := time.Now()
-	_, err := FetchWith(context.Background(), s.repoURL("/stall", "anything"), "", Options{Workdir: work, GitCAFile: s.caFile, GitTimeout: time.Second})
+	_, err := Fetch(context.Background(), s.repoURL("/stall", "anything"), "", Options{Workdir: work, GitCAFile: s.caFile, GitTimeout: time.Second})
 	require.ErrorContains(t, err, "git fetch: over the time cap of 1s")
 	require.NotErrorIs(t, err, ErrRefused)
 	require.Less(t, time.Since(start), 10*time.Second)
@@ -297,7 +297,7 @@ func TestFolderSources(t *testing.T) {
 			work := t.TempDir()
 			opts := tc.opts
 			opts.Workdir = work
-			_, err := FetchWith(context.Background(), src, "", opts)
+			_, err := Fetch(context.Background(), src, "", opts)
 			require.ErrorIs(t, err, ErrRefused)
 			require.ErrorIs(t, err, tc.is)
 			require.ErrorContains(t, err, tc.want)
@@ -320,8 +320,8 @@ func TestAFolderIsCopied(t *testing.T) {
 	}
 	require.NoError(t, os.Symlink("../x/index.js", filepath.Join(src, "node_modules", "tool")), "a link under a skipped folder is never looked at")
 	work := t.TempDir()
-	sub, err := Fetch(context.Background(), src, "", work)
-	require.NoError(t, err, "the deprecated Fetch is FetchWith with defaults")
+	sub, err := Fetch(context.Background(), src, "", Options{Workdir: work})
+	require.NoError(t, err, "the deprecated Fetch is Fetch with defaults")
 	require.Equal(t, &Submission{Dir: filepath.Join(work, "submission"), Source: src}, sub)
 	got, err := os.ReadFile(filepath.Join(sub.Dir, "src", "index.ts"))
 	require.NoError(t, err)
@@ -329,9 +329,9 @@ func TestAFolderIsCopied(t *testing.T) {
 	require.NoDirExists(t, filepath.Join(sub.Dir, "node_modules"))
 	require.NoDirExists(t, filepath.Join(sub.Dir, ".git"))
 
-	_, err = FetchWith(context.Background(), src, "main", Options{Workdir: t.TempDir()})
+	_, err = Fetch(context.Background(), src, "main", Options{Workdir: t.TempDir()})
 	require.ErrorContains(t, err, "not of a folder")
-	_, err = FetchWith(context.Background(), filepath.Join(src, "missing"), "", Options{Workdir: t.TempDir()})
+	_, err = Fetch(context.Background(), filepath.Join(src, "missing"), "", Options{Workdir: t.TempDir()})
 	require.ErrorContains(t, err, "not a folder or a git URL")
 	require.False(t, errors.Is(err, ErrRefused))
 }

@@ -83,3 +83,59 @@ func runCgroups() []string {
 	}
 	return ids
 }
+
+// engineCgroupParent is where the engine puts a container's cgroup when no parent is given
+// (the cgroupfs driver's default).
+const engineCgroupParent = "docker"
+
+// containerStats reads a running container's peak memory and CPU throttling straight from its
+// cgroup (v1, or v2 where the kernel keeps memory.peak). ok is false where the files are not
+// there (a remote engine, the systemd driver): the caller then asks the engine, which on Docker
+// 20.10 takes about half a second even for a one-shot read.
+func containerStats(id string) (MockStats, bool) {
+	v1mem := filepath.Join(cgroupRoot, "memory", engineCgroupParent, id, "memory.max_usage_in_bytes")
+	v1cpu := filepath.Join(cgroupRoot, "cpu", engineCgroupParent, id, "cpu.stat")
+	if peak, err := readInt(v1mem); err == nil {
+		st := MockStats{Known: true, PeakMemory: peak}
+		return withThrottling(st, v1cpu, 1)
+	}
+	v2 := filepath.Join(cgroupRoot, engineCgroupParent, id)
+	if peak, err := readInt(filepath.Join(v2, "memory.peak")); err == nil {
+		st := MockStats{Known: true, PeakMemory: peak}
+		return withThrottling(st, filepath.Join(v2, "cpu.stat"), time.Microsecond)
+	}
+	return MockStats{}, false
+}
+
+// withThrottling adds cpu.stat's throttling counters; throttled time is in nanoseconds under v1
+// (throttled_time) and microseconds under v2 (throttled_usec).
+func withThrottling(st MockStats, file string, unit time.Duration) (MockStats, bool) {
+	f, err := os.Open(file)
+	if err != nil {
+		return MockStats{}, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), " ")
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "nr_throttled":
+			st.ThrottledPeriods = n
+		case "throttled_time", "throttled_usec":
+			st.ThrottledTime = time.Duration(n) * unit
+		}
+	}
+	return st, sc.Err() == nil
+}
+
+func readInt(file string) (int64, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+}

@@ -78,15 +78,17 @@ func Run(ctx context.Context, sb Sandbox, b *build.Bundle, suiteScenarios []suit
 	sem := make(chan struct{}, opts.Concurrency)
 	var wg sync.WaitGroup
 	for i, j := range jobs {
+		// Slots are taken here, in the suite's order, so the longest runs start first: a
+		// goroutine each racing for a slot would start them in any order.
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			errs[i] = context.Cause(ctx)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = context.Cause(ctx)
-				return
-			}
 			defer func() { <-sem }()
 			progress(opts, Event{Scenario: j.sc.Name, Trial: j.trial})
 			start := time.Now()

@@ -54,7 +54,7 @@ var backoffGrowth = Check{
 		for _, o := range obs.Of("backoff") {
 			if busy(o) {
 				return finding.Judged(finding.NA, "the client blocks its event loop while it waits (see wait.blocking), so each wait the mock sees includes other tickets' waits: the growth of its backoff cannot be told apart").
-					With(evidence(o, fmt.Sprintf("CPU %s over %s of wall time", ms(o.Run.CPU), ms(o.Run.Wall))))
+					With(evidence(o, fmt.Sprintf("CPU %s over %s of wall time", ms(o.Process.CPU), ms(o.Process.Wall))))
 			}
 		}
 		delays, ev := retryDelays(obs)

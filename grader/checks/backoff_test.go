@@ -8,16 +8,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	captured "github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/runner"
 	"github.com/itsm-grader/grader/harness/journal"
 	"github.com/itsm-grader/grader/harness/plan"
-	"github.com/itsm-grader/grader/sandbox"
 )
 
 // traffic builds a run in which each ticket's attempts follow the waits policy gives (wait
 // before retry i, 1-based), each attempt taking 2 ms.
-func traffic(scenario string, trial, tickets, attempts int, policy func(i int) time.Duration) runner.Observation {
+func traffic(scenario string, trial, tickets, attempts int, policy func(i int) time.Duration) Observation {
 	l := &journal.Log{}
 	seq := int64(0)
 	for t := 1; t <= tickets; t++ {
@@ -32,8 +31,8 @@ func traffic(scenario string, trial, tickets, attempts int, policy func(i int) t
 			at += 2000
 		}
 	}
-	return runner.Observation{Scenario: scenario, Trial: trial, Plan: &plan.Plan{Name: scenario}, Journal: l,
-		Run: &sandbox.Result{CPUKnown: true, CPU: 300 * time.Millisecond, Wall: 3 * time.Second}}
+	return Observation{Plan: &plan.Plan{Name: scenario}, Journal: l,
+		Run: &captured.Run{Scenario: scenario, Trial: trial, Process: captured.Process{CPUKnown: true, CPU: 300 * time.Millisecond, Wall: 3 * time.Second}}}
 }
 
 func backoffRuns(policy func(i int) time.Duration) Observations {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/runner"
 )
 
 var waitBlocking = Check{
@@ -22,14 +21,14 @@ var waitBlocking = Check{
 		var ev []finding.Evidence
 		for _, name := range []string{"backoff", "rate-limit-seconds"} {
 			for _, o := range obs.Of(name) {
-				if !o.Run.CPUKnown || o.Run.Wall <= 0 {
+				if !o.Process.CPUKnown || o.Process.Wall <= 0 {
 					continue
 				}
-				share := o.Run.CPU.Seconds() / o.Run.Wall.Seconds()
+				share := o.Process.CPU.Seconds() / o.Process.Wall.Seconds()
 				if busy(o) {
 					worst = max(worst, share)
 				}
-				ev = append(ev, evidence(o, fmt.Sprintf("CPU %s over %s of wall time (%.0f%% of a core)", ms(o.Run.CPU), ms(o.Run.Wall), share*100)))
+				ev = append(ev, evidence(o, fmt.Sprintf("CPU %s over %s of wall time (%.0f%% of a core)", ms(o.Process.CPU), ms(o.Process.Wall), share*100)))
 			}
 		}
 		j := finding.Judgement{Evidence: capEvidence(ev, 4)}.Measure("cpu_share", float64(int(worst*1000))/1000)
@@ -79,7 +78,7 @@ var loggingErrors = Check{
 				if hit != "" {
 					logged++
 					if len(good) < 2 {
-						good = append(good, Clean(hit, o.Tokens))
+						good = append(good, Clean(hit))
 					}
 				} else if withID {
 					mentioned++
@@ -126,7 +125,7 @@ var resultHonest = Check{
 		var bad, good []finding.Evidence
 		for _, name := range []string{"happy", "permanent-4xx", "outage"} {
 			for _, o := range obs.Of(name) {
-				if o.Run.TimedOut {
+				if o.Process.TimedOut {
 					continue // killed: nothing was returned
 				}
 				if e, ok := honesty(o); ok {
@@ -147,7 +146,7 @@ var resultHonest = Check{
 }
 
 // honesty compares one run's SyncResult with its journal.
-func honesty(o runner.Observation) (finding.Evidence, bool) {
+func honesty(o Observation) (finding.Evidence, bool) {
 	res, ok := o.Outcome.SyncResult()
 	if !ok {
 		return evidence(o, fmt.Sprintf("syncTickets() did not resolve with a SyncResult (%s%s)", o.Outcome.Kind, errSuffix(o))), false
@@ -184,14 +183,14 @@ func honesty(o runner.Observation) (finding.Evidence, bool) {
 	return evidence(o, fmt.Sprintf("created=%d, failed=%d: agrees with the target", res.Created, len(res.Failed))), true
 }
 
-func errSuffix(o runner.Observation) string {
+func errSuffix(o Observation) string {
 	if o.Outcome.Error == "" {
 		return ""
 	}
-	return ": " + Clean(capText(o.Outcome.Error, 120), o.Tokens)
+	return ": " + Clean(capText(o.Outcome.Error, 120))
 }
 
 // busy reports whether a run burnt CPU like a busy loop (see busyCPU and busyShare).
-func busy(o runner.Observation) bool {
-	return o.Run.CPUKnown && o.Run.Wall > 0 && o.Run.CPU >= busyCPU && o.Run.CPU.Seconds()/o.Run.Wall.Seconds() >= busyShare
+func busy(o Observation) bool {
+	return o.Process.CPUKnown && o.Process.Wall > 0 && o.Process.CPU >= busyCPU && o.Process.CPU.Seconds()/o.Process.Wall.Seconds() >= busyShare
 }

@@ -29,8 +29,8 @@ var retryBounded = Check{
 		}
 		j := finding.Judgement{Evidence: ev}.Measure("max_attempts", float64(maxAttempts)).Measure("max_span_ms", float64(maxSpan.Milliseconds()))
 		switch {
-		case o.Run.TimedOut:
-			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("never gave up: still retrying when stopped at the %v budget (%d attempts at one ticket)", o.Budget.Budget, maxAttempts)
+		case o.Process.TimedOut:
+			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("never gave up: still retrying when stopped at the %v budget (%d attempts at one ticket)", o.Budget, maxAttempts)
 		case maxAttempts > boundedAttempts || maxSpan > boundedSpan:
 			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("gave up only after %d attempts over %s at one ticket (bounds: %d attempts, %v)", maxAttempts, ms(maxSpan), boundedAttempts, boundedSpan)
 		case maxAttempts == 0:
@@ -151,8 +151,8 @@ var runBudget = Check{
 				continue
 			}
 			runs++
-			if o.Run.TimedOut {
-				over = append(over, evidence(o, fmt.Sprintf("still running after the scenario's %v budget: stopped", o.Budget.Budget)))
+			if o.Process.TimedOut {
+				over = append(over, evidence(o, fmt.Sprintf("still running after the scenario's %v budget: stopped", o.Budget)))
 			}
 		}
 		switch {

@@ -4,18 +4,52 @@
 package checks
 
 import (
+	"fmt"
 	"sort"
 
+	captured "github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/runner"
+	"github.com/itsm-grader/grader/harness/journal"
+	"github.com/itsm-grader/grader/harness/plan"
 )
 
+// Observation is one run as the checks see it: its evidence, with its plan and journal parsed
+// once.
+type Observation struct {
+	*captured.Run
+	Plan *plan.Plan
+	// Journal is the mock's journal up to any cut; JournalErr says why it could not be read.
+	Journal    *journal.Log
+	JournalErr string
+}
+
 // Observations are all the runs of one grading.
-type Observations []runner.Observation
+type Observations []Observation
+
+// Observe parses each run's plan and journal. A plan that does not parse is an error: the
+// evidence is not what a grader wrote.
+func Observe(runs []captured.Run) (Observations, error) {
+	out := make(Observations, 0, len(runs))
+	for i := range runs {
+		o := Observation{Run: &runs[i]}
+		p, err := plan.Parse([]byte(runs[i].Plan))
+		if err != nil {
+			return nil, fmt.Errorf("run %s trial %d: plan: %w", runs[i].Scenario, runs[i].Trial, err)
+		}
+		o.Plan = p
+		if l, err := runs[i].ParseJournal(); err != nil {
+			o.JournalErr = err.Error()
+		} else {
+			o.Journal = l
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
 
 // Of returns the runs of one scenario, by trial.
-func (o Observations) Of(scenario string) []runner.Observation {
-	var out []runner.Observation
+func (o Observations) Of(scenario string) []Observation {
+	var out []Observation
 	for _, x := range o {
 		if x.Scenario == scenario && x.Journal != nil {
 			out = append(out, x)

@@ -11,9 +11,9 @@ var contractCheck = Check{
 			return j
 		}
 		o := obs.Of("happy")[0]
-		if o.Run.TimedOut { // whatever the driver recorded: a stopped run did not honour the contract
-			return finding.Judged(finding.Fail, "the no-fault scenario was stopped at its %v budget (syncTickets() %s)", o.Budget.Budget, settled(o.Outcome.Kind)).
-				With(evidence(o, "last lines of stderr", tailLines(o.Run.Stderr.Data, o.Tokens, 5)...))
+		if o.Process.TimedOut { // whatever the driver recorded: a stopped run did not honour the contract
+			return finding.Judged(finding.Fail, "the no-fault scenario was stopped at its %v budget (syncTickets() %s)", o.Budget, settled(o.Outcome.Kind)).
+				With(evidence(o, "last lines of stderr", tailLines(o.Stderr.Data, 5)...))
 		}
 		switch o.Outcome.Kind {
 		case "resolved", "rejected":
@@ -21,8 +21,8 @@ var contractCheck = Check{
 		case "contract":
 			return finding.Judged(finding.Fail, "syncTickets is not a function: %s", capText(o.Outcome.Error, 200)).With(evidence(o, "the driver's record"))
 		default:
-			return finding.Judged(finding.Fail, "the process ended before syncTickets() settled (exit %d%s)", o.Run.ExitCode, killed(o)).
-				With(evidence(o, "last lines of stderr", tailLines(o.Run.Stderr.Data, o.Tokens, 5)...))
+			return finding.Judged(finding.Fail, "the process ended before syncTickets() settled (exit %d%s)", o.Process.ExitCode, killed(o)).
+				With(evidence(o, "last lines of stderr", tailLines(o.Stderr.Data, 5)...))
 		}
 	},
 }

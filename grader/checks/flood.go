@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/runner"
 	"github.com/itsm-grader/grader/harness/journal"
 	"github.com/itsm-grader/grader/harness/mock"
 )
@@ -35,7 +34,7 @@ var runFlood = Check{
 				total.add(f)
 				flooded = append(flooded, evidence(o, f.String()))
 			} else if reason := mockDefect(o); reason != "" {
-				defects = append(defects, evidence(o, reason, tailLines(o.Run.MockLog.Data, o.Tokens, 5)...))
+				defects = append(defects, evidence(o, reason, tailLines(o.Mock.Log.Data, 5)...))
 			}
 		}
 		switch {
@@ -61,12 +60,12 @@ type flood struct {
 }
 
 // floodOf reads one run's end line, journal and mock container for caps that were reached.
-func floodOf(o runner.Observation) flood {
+func floodOf(o Observation) flood {
 	var f flood
-	if o.Run.MockOOMKilled {
+	if o.Mock.OOMKilled {
 		f.oomKilled = 1
 	}
-	if o.Run.Journal.Truncated {
+	if o.JournalOverCap {
 		f.readCapped = 1
 	}
 	if o.Journal != nil && o.Journal.End != nil && o.Journal.End.Flooded() {
@@ -134,14 +133,14 @@ func (f flood) measure(j finding.Judgement) finding.Judgement {
 
 // mockDefect says why a run's mock failed without the client flooding it, or "" when it did
 // not fail: these are the grader's defects.
-func mockDefect(o runner.Observation) string {
+func mockDefect(o Observation) string {
 	switch {
-	case o.Run.MockDied:
-		return fmt.Sprintf("the mock exited during the run (exit %d) without reaching a cap: killed or crashed", o.Run.MockExit)
-	case o.Run.MockStopKilled:
+	case o.Mock.Died:
+		return fmt.Sprintf("the mock exited during the run (exit %d) without reaching a cap: killed or crashed", o.Mock.Exit)
+	case o.Mock.StopKilled:
 		return "the mock did not finish its journal when asked to stop and was killed"
-	case o.Run.MockExit != 0:
-		return fmt.Sprintf("the mock exited with %d when stopped", o.Run.MockExit)
+	case o.Mock.Exit != 0:
+		return fmt.Sprintf("the mock exited with %d when stopped", o.Mock.Exit)
 	case o.JournalErr != "":
 		return "the mock's journal could not be read: " + capText(o.JournalErr, 200)
 	case o.Journal != nil && o.Journal.End == nil:

@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/runner"
 	"github.com/itsm-grader/grader/harness/journal"
 )
 
 // creates returns the target creates of a run, by ticket, in arrival order.
-func creates(o runner.Observation) map[string][]journal.Request {
+func creates(o Observation) map[string][]journal.Request {
 	out := map[string][]journal.Request{}
 	for _, r := range o.Journal.Endpoint("target.create") {
 		out[r.Ticket] = append(out[r.Ticket], r)
@@ -87,7 +86,7 @@ func capText(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-func evidence(o runner.Observation, text string, excerpts ...string) finding.Evidence {
+func evidence(o Observation, text string, excerpts ...string) finding.Evidence {
 	return finding.Evidence{Scenario: o.Scenario, Trial: o.Trial, Text: text, Excerpts: excerpts}
 }
 

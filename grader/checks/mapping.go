@@ -8,7 +8,6 @@ import (
 
 	"github.com/itsm-grader/grader/fixtures/exercise"
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/runner"
 )
 
 var mappingAccuracy = Check{
@@ -77,7 +76,7 @@ func fieldDiffs(want, got []byte) []string {
 
 func show(v any) string {
 	b, _ := json.Marshal(v)
-	return Clean(capText(string(b), 90), nil)
+	return Clean(capText(string(b), 90))
 }
 
 func capList(l []string, n int) []string {
@@ -111,7 +110,7 @@ var mappingCompleteness = Check{
 }
 
 // completeness compares the tickets of one run with the incidents the source served.
-func completeness(o runner.Observation) *finding.Evidence {
+func completeness(o Observation) *finding.Evidence {
 	want, err := uniqueIncidents(o)
 	if err != nil {
 		e := evidence(o, err.Error())
@@ -132,7 +131,7 @@ func completeness(o runner.Observation) *finding.Evidence {
 	}
 	for _, id := range sortedKeys(got) {
 		if !want[id] {
-			issues = append(issues, Clean(capText(id, 40), o.Tokens)+": not an incident of the source")
+			issues = append(issues, Clean(capText(id, 40))+": not an incident of the source")
 		}
 	}
 	if unread := unreadRows(o); unread > 0 {

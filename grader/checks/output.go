@@ -4,21 +4,16 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/itsm-grader/grader/grader/runner"
-	"github.com/itsm-grader/grader/harness/secrets"
 )
 
 // maxLine caps one line of candidate output quoted as evidence.
 const maxLine = 240
 
-// Clean makes one line of candidate output safe to quote: tokens redacted, control and ANSI
-// escape characters shown as \x.., bytes that are not UTF-8 shown as \x.. too, and the length
-// capped. Reports escape it again for their format (HTML, Markdown).
-func Clean(s string, tok *secrets.Tokens) string {
-	if tok != nil {
-		s = tok.Redact(s)
-	}
+// Clean makes one line of candidate output safe to quote (the run's tokens were redacted when
+// it was captured): control and ANSI escape characters shown as \x.., bytes that are not UTF-8
+// shown as \x.. too, and the length capped. Reports escape it again for their format (HTML,
+// Markdown).
+func Clean(s string) string {
 	var b strings.Builder
 	n := 0
 	for i := 0; i < len(s); {
@@ -44,10 +39,10 @@ func Clean(s string, tok *secrets.Tokens) string {
 
 // outputLines returns the candidate's stdout and stderr lines, without the driver's own
 // result line.
-func outputLines(o runner.Observation) []string {
+func outputLines(o Observation) []string {
 	var out []string
-	for _, data := range [][]byte{o.Run.Stdout.Data, o.Run.Stderr.Data} {
-		for _, l := range strings.Split(string(data), "\n") {
+	for _, data := range []string{o.Stdout.Data, o.Stderr.Data} {
+		for _, l := range strings.Split(data, "\n") {
 			if strings.TrimSpace(l) != "" && (o.Marker == "" || !strings.HasPrefix(l, o.Marker)) {
 				out = append(out, l)
 			}
@@ -56,25 +51,25 @@ func outputLines(o runner.Observation) []string {
 	return out
 }
 
-func tailLines(data []byte, tok *secrets.Tokens, n int) []string {
-	ls := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+func tailLines(data string, n int) []string {
+	ls := strings.Split(strings.TrimRight(data, "\n"), "\n")
 	if len(ls) > n {
 		ls = ls[len(ls)-n:]
 	}
 	var out []string
 	for _, l := range ls {
 		if strings.TrimSpace(l) != "" {
-			out = append(out, Clean(l, tok))
+			out = append(out, Clean(l))
 		}
 	}
 	return out
 }
 
-func killed(o runner.Observation) string {
+func killed(o Observation) string {
 	switch {
-	case o.Run.TimedOut:
-		return fmt.Sprintf(", stopped at the scenario's %v budget", o.Budget.Budget)
-	case o.Run.OOMKilled:
+	case o.Process.TimedOut:
+		return fmt.Sprintf(", stopped at the scenario's %v budget", o.Budget)
+	case o.Process.OOMKilled:
 		return ", killed for using too much memory"
 	}
 	return ""

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/runner"
 	"github.com/itsm-grader/grader/harness/journal"
 )
 
@@ -53,7 +52,7 @@ var retryTransient = Check{
 }
 
 // subjects groups a run's API requests by what they address: a ticket or a page offset.
-func subjects(o runner.Observation) map[string][]journal.Request {
+func subjects(o Observation) map[string][]journal.Request {
 	out := map[string][]journal.Request{}
 	for _, r := range o.Journal.Requests {
 		switch {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/runner"
 )
 
 var secretsOutput = Check{
@@ -16,9 +15,6 @@ var secretsOutput = Check{
 		var ev []finding.Evidence
 		runs := 0
 		for _, o := range obs {
-			if o.Run == nil {
-				continue
-			}
 			runs++
 			if e := outputLeaks(o); e != nil {
 				ev = append(ev, *e)
@@ -34,32 +30,38 @@ var secretsOutput = Check{
 	},
 }
 
-func outputLeaks(o runner.Observation) *finding.Evidence {
-	var where []string
-	var excerpts []string
-	for _, stream := range []struct {
-		name string
-		data []byte
-	}{{"stdout", o.Run.Stdout.Data}, {"stderr", o.Run.Stderr.Data}} {
-		for _, l := range strings.Split(string(stream.data), "\n") {
-			if leaks := o.Tokens.Find(l, stream.name); len(leaks) > 0 {
-				where = append(where, fmt.Sprintf("%s (%s token, %s)", stream.name, leaks[0].Token, leaks[0].Form))
-				if len(excerpts) < 3 {
-					excerpts = append(excerpts, Clean(l, o.Tokens))
-				}
+// outputLeaks says where the run's tokens appeared in the client's output and files (found
+// when the run was captured, before its output was redacted), with the lines that held them.
+func outputLeaks(o Observation) *finding.Evidence {
+	var where, excerpts []string
+	for _, l := range o.Leaks {
+		place := l.Where
+		if l.Line > 0 {
+			place = fmt.Sprintf("%s line %d", l.Where, l.Line)
+			if len(excerpts) < 3 {
+				excerpts = append(excerpts, Clean(lineOf(o, l.Where, l.Line)))
 			}
 		}
-	}
-	for _, f := range o.Run.TmpFiles {
-		if leaks := o.Tokens.Find(string(f.Data)+" "+f.Path+" "+f.LinkTarget, "/tmp/"+f.Path); len(leaks) > 0 {
-			where = append(where, fmt.Sprintf("/tmp/%s (%s token, %s)", Clean(f.Path, o.Tokens), leaks[0].Token, leaks[0].Form))
-		}
+		where = append(where, fmt.Sprintf("%s (%s token, %s)", Clean(place), l.Token, l.Form))
 	}
 	if len(where) == 0 {
 		return nil
 	}
-	e := evidence(o, "token found in: "+strings.Join(dedupe(where), ", "), excerpts...)
+	e := evidence(o, "token found in: "+strings.Join(dedupe(where), ", "), dedupe(excerpts)...)
 	return &e
+}
+
+// lineOf is one line (counted from 1) of a captured stream, redacted as captured.
+func lineOf(o Observation, stream string, n int) string {
+	data := o.Stdout.Data
+	if stream == "stderr" {
+		data = o.Stderr.Data
+	}
+	lines := strings.Split(data, "\n")
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return lines[n-1]
 }
 
 func dedupe(s []string) []string {

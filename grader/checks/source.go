@@ -7,11 +7,10 @@ import (
 	"strconv"
 
 	"github.com/itsm-grader/grader/fixtures/exercise"
-	"github.com/itsm-grader/grader/grader/runner"
 )
 
 // rowsServed is the source table of a run: the plan may serve only its first rows.
-func rowsServed(o runner.Observation) ([]json.RawMessage, error) {
+func rowsServed(o Observation) ([]json.RawMessage, error) {
 	rows, err := exercise.IncidentRows()
 	if err != nil {
 		return nil, fmt.Errorf("incident table unreadable: %w", err)
@@ -23,7 +22,7 @@ func rowsServed(o runner.Observation) ([]json.RawMessage, error) {
 }
 
 // uniqueIncidents is the set of externalIds a run's source holds.
-func uniqueIncidents(o runner.Observation) (map[string]bool, error) {
+func uniqueIncidents(o Observation) (map[string]bool, error) {
 	rows, err := rowsServed(o)
 	if err != nil {
 		return nil, err
@@ -42,7 +41,7 @@ func uniqueIncidents(o runner.Observation) (map[string]bool, error) {
 }
 
 // unreadRows counts the source rows no successful page response covered.
-func unreadRows(o runner.Observation) int {
+func unreadRows(o Observation) int {
 	rows, err := rowsServed(o)
 	if err != nil {
 		return 0

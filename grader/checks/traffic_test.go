@@ -6,12 +6,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	captured "github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/runner"
 	"github.com/itsm-grader/grader/harness/journal"
 	"github.com/itsm-grader/grader/harness/plan"
-	"github.com/itsm-grader/grader/harness/secrets"
-	"github.com/itsm-grader/grader/sandbox"
 )
 
 // req is a target create in a recorded journal.
@@ -24,7 +22,7 @@ func req(ticket string, attempt int, key string, mutate ...func(*journal.Request
 	return r
 }
 
-func run(scenario string, reqs []journal.Request, tickets ...string) runner.Observation {
+func run(scenario string, reqs []journal.Request, tickets ...string) Observation {
 	l := &journal.Log{}
 	for i, r := range reqs {
 		r.Seq = int64(i + 1)
@@ -34,13 +32,12 @@ func run(scenario string, reqs []journal.Request, tickets ...string) runner.Obse
 	for _, t := range tickets {
 		l.Tickets = append(l.Tickets, journal.Ticket{ExternalID: t})
 	}
-	return runner.Observation{Scenario: scenario, Trial: 1, Plan: &plan.Plan{Name: scenario}, Journal: l,
-		Tokens: secrets.New("src_aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "tgt_bbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
-		Run:    &sandbox.Result{Wall: time.Second}}
+	return Observation{Plan: &plan.Plan{Name: scenario}, Journal: l,
+		Run: &captured.Run{Scenario: scenario, Trial: 1, Process: captured.Process{Wall: time.Second}}}
 }
 
 // ended gives a run its journal's end line, changed by edits (a clean end line without them).
-func ended(o runner.Observation, edits ...func(*journal.End)) runner.Observation {
+func ended(o Observation, edits ...func(*journal.End)) Observation {
 	e := journal.End{Kind: journal.KindEnd, Requests: len(o.Journal.Requests)}
 	for _, edit := range edits {
 		edit(&e)
@@ -50,15 +47,15 @@ func ended(o runner.Observation, edits ...func(*journal.End)) runner.Observation
 }
 
 // mockState changes what the sandbox recorded of a run's mock.
-func mockState(o runner.Observation, edit func(o *runner.Observation)) runner.Observation {
+func mockState(o Observation, edit func(o *Observation)) Observation {
 	edit(&o)
 	return o
 }
 
 // settledAs sets how the driver recorded syncTickets settling.
-func settledAs(kind string, timedOut bool) runner.Observation {
+func settledAs(kind string, timedOut bool) Observation {
 	o := run("happy", []journal.Request{req("A", 1, "k")})
-	o.Outcome.Kind, o.Run.TimedOut = kind, timedOut
+	o.Outcome.Kind, o.Process.TimedOut = kind, timedOut
 	return o
 }
 
@@ -98,7 +95,7 @@ func TestChecksOnRecordedTraffic(t *testing.T) {
 		})})}, finding.Fail},
 		{"a token sent to the untrusted listener fails", secretsTransport, Observations{run("untrusted-tls", []journal.Request{req("A", 1, "k", func(r *journal.Request) { r.Listener = "untrusted" })})}, finding.Fail},
 
-		{"only failed handshakes at the untrusted listener pass", tlsVerification, Observations{func() runner.Observation {
+		{"only failed handshakes at the untrusted listener pass", tlsVerification, Observations{func() Observation {
 			o := run("untrusted-tls", nil)
 			o.Journal.TLSErrors = []journal.TLSError{{Listener: "untrusted", Error: "bad certificate"}}
 			return o
@@ -119,19 +116,19 @@ func TestChecksOnRecordedTraffic(t *testing.T) {
 		{"bodies refused past the budget fail", runFlood, Observations{ended(run("happy", nil), func(e *journal.End) { e.RefusedBodies, e.RefusedBodyBytes = 40, 40<<20 })}, finding.Fail},
 		{"requests dropped past the cap fail", runFlood, Observations{ended(run("happy", nil), func(e *journal.End) { e.Dropped = 1 })}, finding.Fail},
 		{"a journal stopped by its byte cap fails", runFlood, Observations{ended(run("happy", nil), func(e *journal.End) { e.ByteCapped = true })}, finding.Fail},
-		{"a journal cut by the sandbox's read cap fails", runFlood, Observations{mockState(run("happy", nil), func(o *runner.Observation) {
-			o.JournalTruncated, o.Run.Journal.Truncated = true, true
+		{"a journal cut by the sandbox's read cap fails", runFlood, Observations{mockState(run("happy", nil), func(o *Observation) {
+			o.JournalCut, o.JournalOverCap = true, true
 		})}, finding.Fail},
-		{"a mock killed at its memory limit fails", runFlood, Observations{mockState(run("happy", nil), func(o *runner.Observation) {
-			o.Run.MockDied, o.Run.MockOOMKilled, o.Run.MockExit = true, true, 137
+		{"a mock killed at its memory limit fails", runFlood, Observations{mockState(run("happy", nil), func(o *Observation) {
+			o.Mock.Died, o.Mock.OOMKilled, o.Mock.Exit = true, true, 137
 		})}, finding.Fail},
-		{"a mock killed from outside is a grader defect, not a pass", runFlood, Observations{ended(run("happy", nil)), mockState(run("outage", nil), func(o *runner.Observation) {
-			o.Run.MockDied, o.Run.MockExit = true, 137
+		{"a mock killed from outside is a grader defect, not a pass", runFlood, Observations{ended(run("happy", nil)), mockState(run("outage", nil), func(o *Observation) {
+			o.Mock.Died, o.Mock.Exit = true, 137
 		})}, finding.NA},
-		{"a mock that crashed at its stop is a grader defect", runFlood, Observations{ended(mockState(run("happy", nil), func(o *runner.Observation) { o.Run.MockExit = 2 }))}, finding.NA},
+		{"a mock that crashed at its stop is a grader defect", runFlood, Observations{ended(mockState(run("happy", nil), func(o *Observation) { o.Mock.Exit = 2 }))}, finding.NA},
 		{"a flood in one run outweighs a crash of ours in another", runFlood, Observations{
 			ended(run("happy", nil), func(e *journal.End) { e.RefusedConnections = 3 }),
-			mockState(run("outage", nil), func(o *runner.Observation) { o.Run.MockDied, o.Run.MockExit = true, 2 })}, finding.Fail},
+			mockState(run("outage", nil), func(o *Observation) { o.Mock.Died, o.Mock.Exit = true, 2 })}, finding.Fail},
 
 		{"a hung attempt ended by the cap fails", requestTimeout, Observations{run("hang", []journal.Request{req("A", 1, "k", func(r *journal.Request) {
 			r.Fault, r.Status, r.Outcome, r.EndedBy = plan.KindHang, 0, "empty", "cap"
@@ -160,9 +157,9 @@ func TestAFloodSaysWhatWasReachedAndACrashOfOursQuotesTheMock(t *testing.T) {
 	require.Contains(t, j.Summary, "the journal's 48 MiB cap stopped its stream")
 	require.Equal(t, 870.0, j.Measured["refused_connections"])
 
-	crashed := mockState(run("happy", nil), func(o *runner.Observation) {
-		o.Run.MockDied, o.Run.MockExit = true, 2
-		o.Run.MockLog.Data = []byte("goroutine 1 [running]:\npanic: bug of ours\n")
+	crashed := mockState(run("happy", nil), func(o *Observation) {
+		o.Mock.Died, o.Mock.Exit = true, 2
+		o.Mock.Log.Data = "goroutine 1 [running]:\npanic: bug of ours\n"
 	})
 	j = runFlood.Judge(Observations{crashed})
 	require.Equal(t, finding.NA, j.Verdict)
@@ -170,13 +167,19 @@ func TestAFloodSaysWhatWasReachedAndACrashOfOursQuotesTheMock(t *testing.T) {
 	require.Contains(t, j.Evidence[0].Excerpts, "panic: bug of ours")
 }
 
+// TestSecretsInOutputAreFound: a leak found when the run was captured fails the check, quoting
+// the line as captured (redacted); a run without leaks passes.
 func TestSecretsInOutputAreFound(t *testing.T) {
 	t.Parallel()
 	o := run("transient-5xx", nil)
-	o.Run.Stderr.Data = []byte("retry 2 failed\nheaders: {\"Authorization\":\"Bearer tgt_bbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}\n")
+	o.Stderr.Data = "retry 2 failed\nheaders: {\"Authorization\":\"Bearer [REDACTED-target-token]\"}\n"
+	o.Leaks = []captured.Leak{{Where: "stderr", Line: 2, Token: "target", Form: "plain"}}
 	j := secretsOutput.Judge(Observations{o})
 	require.Equal(t, finding.Fail, j.Verdict)
-	require.NotContains(t, j.Evidence[0].Excerpts[0], "bbbbbbbbbbbb", "the evidence quotes the line redacted")
-	o.Run.Stderr.Data = []byte("retry 2 failed for INC0010001: 503\n")
+	require.Contains(t, j.Summary, "1 run(s)")
+	require.Contains(t, j.Evidence[0].Text, "stderr line 2 (target token, plain)")
+	require.Equal(t, []string{`headers: {"Authorization":"Bearer [REDACTED-target-token]"}`}, j.Evidence[0].Excerpts)
+	o.Leaks = nil
+	o.Stderr.Data = "retry 2 failed for INC0010001: 503\n"
 	require.Equal(t, finding.Pass, secretsOutput.Judge(Observations{o}).Verdict)
 }

@@ -42,7 +42,7 @@ func parseGradeFlags(args []string, stderr io.Writer) (*gradeFlags, string, erro
 	fs.StringVar(&f.runtimeImage, "runtime-image", "", "run candidates on this image instead of building one (e.g. "+"node:24-bookworm-slim)")
 	fs.StringVar(&f.registry, "registry", "", "the npm registry locked dependencies' tarballs are fetched from (default: the host npm's configured one, else registry.npmjs.org)")
 	fs.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios to run (default: the whole suite)")
-	fs.IntVar(&f.concurrency, "concurrency", 3, "runs in parallel")
+	fs.IntVar(&f.concurrency, "concurrency", 3, "runs in the sandbox at once (the machine's noise grows with it: see README)")
 	// Flags may follow the submission.
 	var positional []string
 	for len(args) > 0 {
@@ -110,7 +110,7 @@ func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source
 		bin = exe
 	}
 	fmt.Fprintln(env.Stderr, "preparing the sandbox (images are built once and reused)…")
-	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: node, GraderBinary: bin, RuntimeImage: f.runtimeImage, Logger: log})
+	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: node, GraderBinary: bin, RuntimeImage: f.runtimeImage, MaxRuns: f.concurrency, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source
 	done := 0
 	start := time.Now()
 	return grading.Grade(ctx, grading.Options{
-		Source: source, Ref: f.ref, Sandbox: sb, Toolchain: toolchain, Scenarios: scenarios, Concurrency: f.concurrency,
+		Source: source, Ref: f.ref, Sandbox: sb, Toolchain: toolchain, Scenarios: scenarios,
 		Registry: f.registry, Logger: log,
 		Progress: func(e runner.Event) {
 			mu.Lock()
@@ -143,7 +143,8 @@ func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source
 			if e.Err != nil {
 				status = "failed: " + e.Err.Error()
 			}
-			fmt.Fprintf(env.Stderr, "[%2d/%d %5.1fs] %s trial %d %s in %.1fs\n", done, total, time.Since(start).Seconds(), e.Scenario, e.Trial, status, e.Took.Seconds())
+			fmt.Fprintf(env.Stderr, "[%2d/%d %5.1fs] %s trial %d %s in %.1fs (%.1fs queued)\n", done, total, time.Since(start).Seconds(), e.Scenario, e.Trial, status,
+				(e.Took - e.Queued).Seconds(), e.Queued.Seconds())
 		},
 	})
 }

@@ -3,6 +3,13 @@
 // live interview. Reports render findings; checks produce them.
 package finding
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"strings"
+)
+
 // Verdict of a finding.
 type Verdict string
 
@@ -75,4 +82,31 @@ type Finding struct {
 	Measured  map[string]float64 `json:"measured,omitempty"`
 	Question  string             `json:"question"`
 	Related   []Related          `json:"related,omitempty"`
+	// Fingerprint identifies the finding across gradings and re-judgings (FingerprintOf).
+	Fingerprint string `json:"fingerprint"`
+}
+
+// FingerprintOf is a stable identity for a finding: its id and, for a finding located in the
+// code, the file and source line of each piece of evidence (not the line number, which moves
+// when code above it changes). A measured finding is identified by its id.
+func (f Finding) FingerprintOf() string {
+	h := sha256.New()
+	io.WriteString(h, f.ID)
+	for _, e := range f.Evidence {
+		if e.File != "" {
+			io.WriteString(h, "\x00"+LocationHash(f.ID, e))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// LocationHash identifies one located piece of evidence of a finding: the finding's id, the
+// file and the source line quoted (its first excerpt), white space trimmed.
+func LocationHash(id string, e Evidence) string {
+	line := ""
+	if len(e.Excerpts) > 0 {
+		line = strings.Join(strings.Fields(e.Excerpts[0]), " ")
+	}
+	sum := sha256.Sum256([]byte(id + "\x00" + e.File + "\x00" + line))
+	return hex.EncodeToString(sum[:])[:16]
 }

@@ -90,13 +90,17 @@ func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 	if failure != nil {
 		rep = buildFailed(meta, failure, staticFindings, copied, track)
 	} else {
-		obs, err := runner.Run(ctx, opts.Sandbox, b, opts.Scenarios, runner.Options{Concurrency: opts.Concurrency, Progress: opts.Progress})
+		captured, err := runner.Run(ctx, opts.Sandbox, b, opts.Scenarios, runner.Options{Concurrency: opts.Concurrency, Progress: opts.Progress})
+		if err != nil {
+			return nil, err
+		}
+		obs, err := checks.Observe(captured)
 		if err != nil {
 			return nil, err
 		}
 		info := report.Build{OK: true, Dependencies: b.Dependencies, TookMS: b.Took.Milliseconds()}
 		for _, w := range b.Warnings {
-			info.Messages = append(info.Messages, checks.Clean(w.String(), nil))
+			info.Messages = append(info.Messages, checks.Clean(w.String()))
 		}
 		rep = report.New(meta, info, joined(checks.Run(obs), staticFindings, copied, track), runs(obs), time.Now())
 	}
@@ -138,13 +142,13 @@ func staticReview(ctx context.Context, opts Options, dir string) ([]finding.Find
 	switch {
 	case errors.Is(err, static.ErrAnalyzer):
 		opts.Logger.Warn("static review", "err", err)
-		in.Failure = checks.Clean(err.Error(), nil)
+		in.Failure = checks.Clean(err.Error())
 		info.Error = in.Failure
 	case err != nil:
 		return nil, nil, fmt.Errorf("static review: %w", err)
 	default:
 		in.Facts = facts
-		info.TypeScript, info.TookMS = checks.Clean(facts.TypeScript, nil), facts.Took.Milliseconds()
+		info.TypeScript, info.TookMS = checks.Clean(facts.TypeScript), facts.Took.Milliseconds()
 		for _, f := range facts.Files {
 			info.Files++
 			info.Lines += f.Lines
@@ -163,10 +167,10 @@ func joined(measured, staticFindings []finding.Finding, dir, track string) []fin
 }
 
 func buildFailed(meta report.Submission, f *build.Failure, staticFindings []finding.Finding, dir, track string) *report.Report {
-	info := report.Build{Stage: f.Stage, Summary: checks.Clean(f.Summary, nil)}
+	info := report.Build{Stage: f.Stage, Summary: checks.Clean(f.Summary)}
 	for _, m := range f.Messages {
 		for _, l := range strings.Split(strings.TrimRight(m.String(), "\n"), "\n") {
-			info.Messages = append(info.Messages, checks.Clean(l, nil))
+			info.Messages = append(info.Messages, checks.Clean(l))
 		}
 	}
 	contract := checks.BuildFailed(fmt.Sprintf("the submission did not build (%s): %s", f.Stage, info.Summary), info.Messages)
@@ -175,13 +179,13 @@ func buildFailed(meta report.Submission, f *build.Failure, staticFindings []find
 }
 
 // runs summarises each run for the report's timelines.
-func runs(obs []runner.Observation) []report.Run {
+func runs(obs checks.Observations) []report.Run {
 	var out []report.Run
 	for _, o := range obs {
-		r := report.Run{Scenario: o.Scenario, Trial: o.Trial, ExitCode: o.Run.ExitCode, TimedOut: o.Run.TimedOut,
-			OOMKilled: o.Run.OOMKilled, WallMS: o.Run.Wall.Milliseconds(), Outcome: o.Outcome.Kind}
-		if o.Run.CPUKnown {
-			r.CPUMS = o.Run.CPU.Milliseconds()
+		r := report.Run{Scenario: o.Scenario, Trial: o.Trial, ExitCode: o.Process.ExitCode, TimedOut: o.Process.TimedOut,
+			OOMKilled: o.Process.OOMKilled, WallMS: o.Process.Wall.Milliseconds(), Outcome: o.Outcome.Kind}
+		if o.Process.CPUKnown {
+			r.CPUMS = o.Process.CPU.Milliseconds()
 		}
 		if o.Journal != nil {
 			r.Tickets = len(o.Journal.Tickets)
@@ -207,7 +211,7 @@ func attempts(l *journal.Log) []report.Attempt {
 			t0 = r.ArrivalUS
 		}
 		out = append(out, report.Attempt{
-			Subject: checks.Clean(subject, nil), StartMS: (r.ArrivalUS - t0) / 1000, EndMS: (r.EndUS - t0) / 1000,
+			Subject: checks.Clean(subject), StartMS: (r.ArrivalUS - t0) / 1000, EndMS: (r.EndUS - t0) / 1000,
 			Status: r.Status, Fault: r.Fault, Outcome: r.Outcome, EndedBy: r.EndedBy, Created: r.Created != "", Replay: r.Replayed,
 		})
 	}

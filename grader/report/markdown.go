@@ -59,7 +59,12 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if track == "" {
 		track = "unknown"
 	}
-	fmt.Fprintf(&b, "**Score: %.1f / 100** · graded %s · track: %s · report schema v%d\n\n", r.Score.Total, r.GradedAt.Format("2006-01-02 15:04 UTC"), mdEscape(track), r.SchemaVersion)
+	fmt.Fprintf(&b, "**Score: %.1f / 100** · judged %s · track: %s · report schema v%d\n\n", r.Score.Total, r.JudgedAt.Format("2006-01-02 15:04 UTC"), mdEscape(track), r.SchemaVersion)
+	fmt.Fprintf(&b, "Grader %s · suite %s · rules %s · evidence captured %s\n\n", mdEscape(r.Versions.Grader), mdEscape(r.Versions.Suite),
+		mdEscape(r.Versions.Rules), r.Evidence.CapturedAt.Format("2006-01-02 15:04 UTC"))
+	if r.Rejudged != "" {
+		fmt.Fprintf(&b, "> [!NOTE]\n> %s\n\n", mdEscape(r.Rejudged))
+	}
 	if s := r.Static; s != nil {
 		if s.Error != "" {
 			fmt.Fprintf(&b, "Static review: could not run (%s)\n\n", mdEscape(s.Error))

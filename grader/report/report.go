@@ -17,19 +17,41 @@ import (
 // SchemaVersion is the version of report.json's shape. Bump it on any incompatible change.
 // Version 2 (issue 5) added the static review: findings' kind, evidence file/line/column,
 // related findings, the verdict "info", the submission's track and the static block.
-const SchemaVersion = 2
+// Version 3 (issue 10): judgedAt replaces gradedAt; the versions that judged and those that
+// captured the evidence; each finding's fingerprint.
+const SchemaVersion = 3
 
 // Report is one grading.
 type Report struct {
-	SchemaVersion int               `json:"schemaVersion"`
-	Submission    Submission        `json:"submission"`
-	GradedAt      time.Time         `json:"gradedAt"`
-	Score         Score             `json:"score"`
-	Critical      []string          `json:"critical"`
-	Findings      []finding.Finding `json:"findings"`
-	Build         Build             `json:"build"`
-	Static        *Static           `json:"static,omitempty"`
-	Runs          []Run             `json:"runs"`
+	SchemaVersion int        `json:"schemaVersion"`
+	Submission    Submission `json:"submission"`
+	// JudgedAt is when the findings were computed; Evidence.CapturedAt when the runs were made.
+	JudgedAt time.Time `json:"judgedAt"`
+	// Versions judged the evidence; Evidence says what captured it. Rejudged says, in words,
+	// when the two differ (evidence judged again by other rules or another grader).
+	Versions Versions          `json:"versions"`
+	Evidence EvidenceInfo      `json:"evidence"`
+	Rejudged string            `json:"rejudged,omitempty"`
+	Score    Score             `json:"score"`
+	Critical []string          `json:"critical"`
+	Findings []finding.Finding `json:"findings"`
+	Build    Build             `json:"build"`
+	Static   *Static           `json:"static,omitempty"`
+	Runs     []Run             `json:"runs"`
+}
+
+// Versions name the grader binary, the suite (scenarios, trials, budgets) and the rules
+// (checks, thresholds, review rules, weights).
+type Versions struct {
+	Grader string `json:"grader"`
+	Suite  string `json:"suite"`
+	Rules  string `json:"rules"`
+}
+
+// EvidenceInfo says what captured the evidence a report was judged from, and when.
+type EvidenceInfo struct {
+	Versions
+	CapturedAt time.Time `json:"capturedAt"`
 }
 
 // Static says how the static review ran: the compiler's version, what it read and how long it
@@ -108,9 +130,10 @@ var weights = map[finding.Severity]float64{finding.Critical: 15, finding.High: 1
 
 // New assembles a report and computes its score and critical list.
 func New(sub Submission, b Build, findings []finding.Finding, runs []Run, at time.Time) *Report {
-	r := &Report{SchemaVersion: SchemaVersion, Submission: sub, GradedAt: at.UTC(), Findings: findings, Build: b, Runs: runs, Critical: []string{}}
+	r := &Report{SchemaVersion: SchemaVersion, Submission: sub, JudgedAt: at.UTC(), Findings: findings, Build: b, Runs: runs, Critical: []string{}}
 	earned, possible := 0.0, 0.0
-	for _, f := range findings {
+	for i, f := range findings {
+		findings[i].Fingerprint = f.FingerprintOf()
 		w := weights[f.Severity]
 		item := ScoreItem{ID: f.ID, Verdict: string(f.Verdict), Weight: w}
 		switch f.Verdict {

@@ -34,9 +34,11 @@ type sarifTool struct {
 }
 
 type sarifDriver struct {
-	Name           string      `json:"name"`
-	InformationURI string      `json:"informationUri,omitempty"`
-	Rules          []sarifRule `json:"rules"`
+	Name           string            `json:"name"`
+	Version        string            `json:"version,omitempty"`
+	InformationURI string            `json:"informationUri,omitempty"`
+	Properties     map[string]string `json:"properties,omitempty"`
+	Rules          []sarifRule       `json:"rules"`
 }
 
 type sarifText struct {
@@ -64,12 +66,17 @@ type sarifProperties struct {
 }
 
 type sarifResult struct {
-	RuleID    string          `json:"ruleId"`
-	RuleIndex int             `json:"ruleIndex"`
-	Level     string          `json:"level"`
-	Message   sarifText       `json:"message"`
-	Locations []sarifLocation `json:"locations"`
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
 }
+
+// fingerprintKey names the grader's own fingerprint in partialFingerprints (versioned, as
+// GitHub asks of tools that define their own).
+const fingerprintKey = "itsmGraderLocation/v1"
 
 type sarifLocation struct {
 	PhysicalLocation sarifPhysical `json:"physicalLocation"`
@@ -110,7 +117,8 @@ func codeLevel(f finding.Finding) bool {
 
 // WriteSARIF writes report.sarif: the code-level findings as SARIF 2.1.0.
 func (r *Report) WriteSARIF(w io.Writer) error {
-	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "itsm-grader", InformationURI: "https://github.com/itsm-grader/grader", Rules: []sarifRule{}}}, Results: []sarifResult{}}
+	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "itsm-grader", Version: r.Versions.Grader, InformationURI: "https://github.com/itsm-grader/grader",
+		Properties: map[string]string{"rulesVersion": r.Versions.Rules, "suiteVersion": r.Versions.Suite}, Rules: []sarifRule{}}}, Results: []sarifResult{}}
 	for _, f := range r.Findings {
 		if !codeLevel(f) {
 			continue
@@ -144,6 +152,7 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 					ArtifactLocation: sarifArtifact{URI: sarifURI(ev.File), URIBaseID: srcRoot},
 					Region:           &sarifRegion{StartLine: ev.Line, StartColumn: max(ev.Column, 0)},
 				}}},
+				PartialFingerprints: map[string]string{fingerprintKey: finding.LocationHash(f.ID, ev)},
 			})
 		}
 		if !located {
@@ -154,7 +163,8 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 			}
 			run.Results = append(run.Results, sarifResult{
 				RuleID: f.ID, RuleIndex: idx, Level: sarifLevel(f), Message: sarifText{f.Summary},
-				Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: file, URIBaseID: srcRoot}}}},
+				Locations:           []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: file, URIBaseID: srcRoot}}}},
+				PartialFingerprints: map[string]string{fingerprintKey: f.Fingerprint},
 			})
 		}
 	}

@@ -35,7 +35,7 @@ func sarifSchemaFile(t *testing.T) *jsonschema.Schema {
 func TestSARIFIsValidAndCarriesTheCodeFindings(t *testing.T) {
 	t.Parallel()
 	schema := sarifSchemaFile(t)
-	for name, r := range map[string]*Report{"sample": sample(), "no static findings": New(Submission{Source: "x"}, Build{OK: true}, nil, nil, sample().GradedAt)} {
+	for name, r := range map[string]*Report{"sample": sample(), "no static findings": New(Submission{Source: "x"}, Build{OK: true}, nil, nil, sample().JudgedAt)} {
 		t.Run(name, func(t *testing.T) {
 			var b bytes.Buffer
 			require.NoError(t, r.WriteSARIF(&b))

@@ -95,7 +95,7 @@ func at(h static.Hit, text string) finding.Evidence {
 }
 
 // clean neutralises what came from the candidate's files (control characters, length).
-func clean(s string) string { return checks.Clean(s, nil) }
+func clean(s string) string { return checks.Clean(s) }
 
 // where renders a place for summaries: src/http.ts:71.
 func where(file string, line int) string { return fmt.Sprintf("%s:%d", clean(file), line) }

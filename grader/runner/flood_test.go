@@ -39,16 +39,17 @@ func bundleOf(t *testing.T, js string) *build.Bundle {
 }
 
 // runOnce runs one scenario once under a budget.
-func runOnce(t *testing.T, sb runner.Sandbox, b *build.Bundle, scenario string, budget time.Duration) runner.Observation {
+func runOnce(t *testing.T, sb runner.Sandbox, b *build.Bundle, scenario string, budget time.Duration) checks.Observation {
 	t.Helper()
-	obs, err := runner.Run(context.Background(), sb, b, []suite.Scenario{{Name: scenario, Trials: 1, Budget: budget}}, runner.Options{Concurrency: 1})
+	runs, err := runner.Run(context.Background(), sb, b, []suite.Scenario{{Name: scenario, Trials: 1, Budget: budget}}, runner.Options{Concurrency: 1})
 	require.NoError(t, err, "a client's doing is never a grader error")
-	require.Len(t, obs, 1)
+	require.Len(t, runs, 1)
+	obs, err := checks.Observe(runs)
+	require.NoError(t, err)
 	o := obs[0]
-	st := o.Run.MockStats
-	t.Logf("mock: peak memory %.1f MiB, throttled %d periods (%v), exit %d, oom %v, died %v; candidate: exit %d, timed out %v, wall %v",
-		float64(st.PeakMemory)/(1<<20), st.ThrottledPeriods, st.ThrottledTime, o.Run.MockExit, o.Run.MockOOMKilled, o.Run.MockDied,
-		o.Run.ExitCode, o.Run.TimedOut, o.Run.Wall)
+	t.Logf("mock: peak memory %.1f MiB, throttled %d periods, exit %d, oom %v, died %v; candidate: exit %d, timed out %v, wall %v",
+		float64(o.Mock.PeakMemory)/(1<<20), o.Mock.ThrottledPeriods, o.Mock.Exit, o.Mock.OOMKilled, o.Mock.Died,
+		o.Process.ExitCode, o.Process.TimedOut, o.Process.Wall)
 	if o.Journal != nil && o.Journal.End != nil {
 		t.Logf("journal: %d requests, %d tickets; end line %+v", len(o.Journal.Requests), len(o.Journal.Tickets), *o.Journal.End)
 	}
@@ -56,7 +57,7 @@ func runOnce(t *testing.T, sb runner.Sandbox, b *build.Bundle, scenario string, 
 }
 
 // judge runs one measured check by id.
-func judge(t *testing.T, id string, obs ...runner.Observation) finding.Judgement {
+func judge(t *testing.T, id string, obs ...checks.Observation) finding.Judgement {
 	t.Helper()
 	for _, c := range checks.All() {
 		if c.ID == id {
@@ -82,8 +83,8 @@ func TestAJournalFloodIsJudgedNotDiscarded(t *testing.T) {
 	t.Parallel()
 	sb := sandboxtest.New(t)
 	o := runOnce(t, sb, bundleOf(t, journalFloodJS), "happy", 45*time.Second)
-	require.True(t, o.Run.TimedOut, "the flood runs until it is killed")
-	require.False(t, o.Run.MockOOMKilled)
+	require.True(t, o.Process.TimedOut, "the flood runs until it is killed")
+	require.False(t, o.Mock.OOMKilled)
 	require.Empty(t, o.JournalErr)
 	require.NotNil(t, o.Journal, "the observation parses")
 	require.NotNil(t, o.Journal.End, "the mock's stream ends with its end line")
@@ -138,16 +139,16 @@ func TestUploadFloodsLeaveTheMockStanding(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			o := runOnce(t, sb, bundleOf(t, uploadJS(tc.total, tc.parallel)), "happy", 60*time.Second)
-			t.Logf("client: %s", strings.TrimSpace(string(o.Run.Stdout.Data)))
-			require.False(t, o.Run.MockOOMKilled, "the mock survives")
-			require.False(t, o.Run.MockDied)
-			require.Zero(t, o.Run.MockExit)
+			t.Logf("client: %s", strings.TrimSpace(o.Stdout.Data))
+			require.False(t, o.Mock.OOMKilled, "the mock survives")
+			require.False(t, o.Mock.Died)
+			require.Zero(t, o.Mock.Exit)
 			require.NotNil(t, o.Journal)
 			require.NotNil(t, o.Journal.End)
 			require.True(t, tc.capped(o.Journal.End), "the caps engaged: %+v", *o.Journal.End)
 			require.LessOrEqual(t, o.Journal.End.BodyBytes, int64(256<<20), "never more read than the run's body budget")
-			require.True(t, o.Run.MockStats.Known)
-			require.Less(t, o.Run.MockStats.PeakMemory, int64(300<<20), "far inside the mock's 512 MiB")
+			require.True(t, o.Mock.StatsKnown)
+			require.Less(t, o.Mock.PeakMemory, int64(300<<20), "far inside the mock's 512 MiB")
 			require.Equal(t, finding.Fail, judge(t, "run.flood", o).Verdict)
 		})
 	}
@@ -236,10 +237,10 @@ func TestAMockKilledMidRunIsAFindingNotAnError(t *testing.T) {
 	k := mockKiller{sb: sandboxtest.New(t), cli: testenv.Client(t), killed: &atomic.Int32{}}
 	o := runOnce(t, k, bundleOf(t, patientJS), "happy", 30*time.Second)
 	require.Equal(t, int32(1), k.killed.Load(), "the mock was killed mid-run")
-	t.Logf("client: %s", strings.TrimSpace(string(o.Run.Stdout.Data)))
-	require.True(t, o.Run.MockDied)
-	require.False(t, o.Run.MockOOMKilled)
-	require.Equal(t, 137, o.Run.MockExit)
+	t.Logf("client: %s", strings.TrimSpace(o.Stdout.Data))
+	require.True(t, o.Mock.Died)
+	require.False(t, o.Mock.OOMKilled)
+	require.Equal(t, 137, o.Mock.Exit)
 	require.Empty(t, o.JournalErr)
 	require.NotNil(t, o.Journal, "what the mock journaled before it died is read")
 	require.NotEmpty(t, o.Journal.Requests)
@@ -265,9 +266,9 @@ func TestTheMocksLimitsHoldTheIdealClient(t *testing.T) {
 	require.Nil(t, failure)
 	for _, sc := range []suite.Scenario{{Name: "outage", Trials: 1, Budget: 90 * time.Second}, {Name: "happy", Trials: 1, Budget: 60 * time.Second}} {
 		o := runOnce(t, sb, b, sc.Name, sc.Budget)
-		require.True(t, o.Run.MockStats.Known)
-		require.Positive(t, o.Run.MockStats.PeakMemory)
-		require.Zero(t, o.Run.MockStats.ThrottledPeriods, "%s: the mock's CPU quota held it back", sc.Name)
+		require.True(t, o.Mock.StatsKnown)
+		require.Positive(t, o.Mock.PeakMemory)
+		require.Zero(t, o.Mock.ThrottledPeriods, "%s: the mock's CPU quota held it back", sc.Name)
 		require.Equal(t, finding.Pass, judge(t, "run.flood", o).Verdict)
 	}
 }

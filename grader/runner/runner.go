@@ -1,18 +1,19 @@
 // Package runner runs a built submission through the grading suite in the sandbox, scenarios
-// and trials in parallel up to a limit, and turns each run into an Observation: the mock's
-// journal, what the sandbox captured, and how syncTickets settled.
+// and trials in parallel up to a limit, and captures each run as evidence (grader/evidence): the
+// mock's journal, what the sandbox captured, and how syncTickets settled.
 package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/itsm-grader/grader/fixtures/scenarios"
 	"github.com/itsm-grader/grader/grader/build"
+	"github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/suite"
 	"github.com/itsm-grader/grader/harness/plan"
 	"github.com/itsm-grader/grader/harness/secrets"
@@ -36,75 +37,92 @@ var Hosts = []string{"source.itsm.test", "target.itsm.test"}
 
 // Options tune a suite run.
 type Options struct {
-	// Concurrency is how many runs share the machine (default 3: BenchmarkDrift shows the noise
-	// of 8 runs on 2 cores is several times that of one).
+	// Concurrency is how many runs are handed to the sandbox at once; 0 takes the sandbox's own
+	// limit where it says (Slots), else 3. The sandbox's limit is the one that holds: several
+	// gradings share one sandbox, and timing measurements need the machine not to be
+	// oversubscribed (BenchmarkDrift: 8 runs on 2 cores triple the noise).
 	Concurrency int
 	// Progress is told of every run that starts and ends; it may be nil.
 	Progress func(Event)
 }
 
-// Event is one step of progress.
+// Slots is what a sandbox that limits its runs in flight says of its limit.
+type Slots interface {
+	Slots() int
+}
+
+// Event is one step of progress. Queued is how long a run waited for a sandbox slot before it
+// started; Took is its whole time, queue included.
 type Event struct {
 	Scenario string
 	Trial    int
 	Done     bool
+	Queued   time.Duration
 	Took     time.Duration
 	Err      error
 }
 
-// Run runs every scenario's trials. A run the sandbox could not carry out is an error (the
-// grader failed), never a finding.
-func Run(ctx context.Context, sb Sandbox, b *build.Bundle, suiteScenarios []suite.Scenario, opts Options) ([]Observation, error) {
+// Run runs every scenario's trials, longest first, and captures each as evidence. A run the
+// sandbox could not carry out is an error (the grader failed), never a finding; the first one
+// cancels the runs still going, with itself as the cause.
+func Run(ctx context.Context, sb Sandbox, b *build.Bundle, suiteScenarios []suite.Scenario, opts Options) ([]evidence.Run, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 3
+		if s, ok := sb.(Slots); ok && s.Slots() > 0 {
+			opts.Concurrency = s.Slots()
+		}
 	}
-	type job struct {
-		sc    suite.Scenario
-		plan  *plan.Plan
-		trial int
+	jobs, err := jobsOf(suiteScenarios)
+	if err != nil {
+		return nil, err
 	}
+	runs := make([]evidence.Run, len(jobs))
+	g, gctx := errgroup.WithContext(ctx)
+	// Go blocks once Concurrency runs are going, so the runs start in the suite's order: the
+	// longest first.
+	g.SetLimit(opts.Concurrency)
+	for i, j := range jobs {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			progress(opts, Event{Scenario: j.sc.Name, Trial: j.trial})
+			start := time.Now()
+			r, queued, err := runOne(gctx, sb, b, j)
+			runs[i] = r
+			progress(opts, Event{Scenario: j.sc.Name, Trial: j.trial, Done: true, Queued: queued, Took: time.Since(start), Err: err})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(runs, func(a, b int) bool {
+		return runs[a].Scenario < runs[b].Scenario || runs[a].Scenario == runs[b].Scenario && runs[a].Trial < runs[b].Trial
+	})
+	return runs, nil
+}
+
+// jobsOf lists the suite's runs in order, each with its plan.
+func jobsOf(suiteScenarios []suite.Scenario) ([]job, error) {
 	var jobs []job
 	for _, sc := range suiteScenarios {
 		p, err := scenarios.Load(sc.Name)
 		if err != nil {
 			return nil, err
 		}
+		src, err := scenarios.Source(sc.Name)
+		if err != nil {
+			return nil, err
+		}
 		for t := 1; t <= sc.Trials; t++ {
-			jobs = append(jobs, job{sc: sc, plan: p, trial: t})
+			jobs = append(jobs, job{sc: sc, plan: p, source: string(src), trial: t})
 		}
 	}
-	obs := make([]Observation, len(jobs))
-	errs := make([]error, len(jobs))
-	sem := make(chan struct{}, opts.Concurrency)
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		// Slots are taken here, in the suite's order, so the longest runs start first: a
-		// goroutine each racing for a slot would start them in any order.
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			errs[i] = context.Cause(ctx)
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			progress(opts, Event{Scenario: j.sc.Name, Trial: j.trial})
-			start := time.Now()
-			o, err := runOne(ctx, sb, b, j.sc, j.plan, j.trial)
-			obs[i], errs[i] = o, err
-			progress(opts, Event{Scenario: j.sc.Name, Trial: j.trial, Done: true, Took: time.Since(start), Err: err})
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	sort.SliceStable(obs, func(a, b int) bool {
-		return obs[a].Scenario < obs[b].Scenario || obs[a].Scenario == obs[b].Scenario && obs[a].Trial < obs[b].Trial
-	})
-	return obs, nil
+	return jobs, nil
 }
 
 func progress(o Options, e Event) {
@@ -113,17 +131,30 @@ func progress(o Options, e Event) {
 	}
 }
 
-func runOne(ctx context.Context, sb Sandbox, b *build.Bundle, sc suite.Scenario, p *plan.Plan, trial int) (Observation, error) {
+// job is one trial of one scenario.
+type job struct {
+	sc     suite.Scenario
+	plan   *plan.Plan
+	source string // the plan as written, kept with the evidence
+	trial  int
+}
+
+func runOne(ctx context.Context, sb Sandbox, b *build.Bundle, j job) (evidence.Run, time.Duration, error) {
 	tok := secrets.New("", "")
-	spec, err := specFor(b, sc, p, tok)
+	spec, err := specFor(b, j.sc, j.plan, tok)
 	if err != nil {
-		return Observation{}, err
+		return evidence.Run{}, 0, err
 	}
+	asked := time.Now()
 	res, err := sb.Run(ctx, spec)
 	if err != nil {
-		return Observation{}, fmt.Errorf("run %s trial %d: %w", sc.Name, trial, err)
+		return evidence.Run{}, 0, fmt.Errorf("run %s trial %d: %w", j.sc.Name, j.trial, err)
 	}
-	return observe(sc, p, trial, tok, b.Marker, res), nil
+	var queued time.Duration
+	if !res.Timeline.Start.IsZero() {
+		queued = max(res.Timeline.Start.Sub(asked), 0)
+	}
+	return capture(j, tok, b.Marker, res), queued, nil
 }
 
 func specFor(b *build.Bundle, sc suite.Scenario, p *plan.Plan, tok *secrets.Tokens) (sandbox.Spec, error) {

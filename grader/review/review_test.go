@@ -2,14 +2,17 @@ package review_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsm-grader/grader/fixtures/exercise"
+	"github.com/itsm-grader/grader/fixtures/submissions"
 	"github.com/itsm-grader/grader/grader/finding"
 	"github.com/itsm-grader/grader/grader/review"
 	"github.com/itsm-grader/grader/grader/static"
@@ -69,6 +72,20 @@ export async function syncTickets(rows: Incident[]): Promise<{ created: number }
 `
 )
 
+// envHelper reads any environment variable (the issue 10 shape: the token and the URLs come from
+// the same helper; only what it is asked for makes a value a credential).
+const envHelper = `function env(name: string, fallback?: string): string {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined || value === "") throw new Error(name + " is not set");
+  return value;
+}
+`
+
+// withEnv is the clean client's index with envHelper and a start-up function of the given body.
+func withEnv(body string) map[string]string {
+	return client(map[string]string{"src/index.ts": index + envHelper + "export function startup(): void {\n" + body + "}\n"})
+}
+
 func client(changes map[string]string) map[string]string {
 	files := map[string]string{
 		"package.json":     `{"name":"snippet","private":true,"type":"module"}`,
@@ -98,6 +115,8 @@ var cases = []struct {
 	files map[string]string
 	want  map[string]finding.Verdict
 	mixed int // functions holding more than one concern (static.separation's fact)
+	// cites: text a finding's summary or evidence must quote; never: text it must not.
+	cites, never map[string][]string
 }{
 	{name: "clean client", files: client(nil)},
 	{name: "syntax error", files: client(map[string]string{"src/mapping.ts": mapping + "export function broken( {\n"}),
@@ -257,6 +276,102 @@ export async function firstPage(url: string): Promise<number> {
   return body.result.length;
 }
 `})},
+	{name: "a framework heavier than the task", files: client(map[string]string{"package.json": `{"name":"snippet","private":true,"type":"module","dependencies":{"express":"4.21.2"}}`}),
+		want: map[string]finding.Verdict{"static.dependencies": finding.Warn}},
+
+	// Taint follows the token's value, not the helper that read it (issue 10).
+	{name: "issue 10: a fragment of the token read through the helper that reads the URL", files: withEnv(`  const targetUrl = env("ITSM_TARGET_URL");
+  const targetToken = env("ITSM_TARGET_TOKEN");
+  console.log("syncing to " + targetUrl);
+  console.log(` + "`using token ${targetToken.slice(0, 8)}…`" + `);
+`), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail},
+		cites: map[string][]string{"static.secret_logged": {"1 logging call receives", "targetToken.slice(0, 8)", `env("ITSM_TARGET_TOKEN")`}},
+		never: map[string][]string{"static.secret_logged": {"targetUrl"}}},
+	{name: "a URL read through the helper that reads the token is no credential", files: withEnv(`  const targetUrl = env("ITSM_TARGET_URL");
+  const targetToken = env("ITSM_TARGET_TOKEN");
+  console.log("syncing to " + targetUrl, { authenticated: targetToken.length > 0 });
+`)},
+	{name: "a fragment through substring and concatenation", files: withEnv(`  const token = env("ITSM_SOURCE_TOKEN");
+  console.info("source token " + token.substring(0, 10) + "…");
+`), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}, cites: map[string][]string{"static.secret_logged": {"token.substring(0, 10)"}}},
+	{name: "a fragment through String and a template, the variable named for nothing", files: withEnv(`  const t = env("ITSM_TARGET_TOKEN");
+  console.warn(` + "`t=${String(t).substr(4, 6)}`" + `);
+`), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}, cites: map[string][]string{"static.secret_logged": {"String(t).substr(4, 6) (6 characters of t"}}},
+	{name: "the last four characters are a mask, not a fragment", files: withEnv(`  const targetToken = env("ITSM_TARGET_TOKEN");
+  console.log("using the token ending in …" + targetToken.slice(-4));
+`)},
+	{name: "a config object's URL logged", files: withEnv(`  const cfg = { token: env("ITSM_TARGET_TOKEN"), url: env("ITSM_TARGET_URL") };
+  console.log("target", cfg.url);
+`)},
+	{name: "a config object's token sliced and logged", files: withEnv(`  const cfg = { token: env("ITSM_TARGET_TOKEN"), url: env("ITSM_TARGET_URL") };
+  console.log("target", cfg.url, cfg.token.slice(0, 6));
+`), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}, cites: map[string][]string{"static.secret_logged": {"cfg.token.slice(0, 6)"}}},
+	{name: "a config object whose names say nothing: its URL logged", files: withEnv(`  const cfg = { a: env("ITSM_TARGET_TOKEN"), b: env("ITSM_TARGET_URL") };
+  console.log("target", cfg.b);
+`)},
+	{name: "a config object whose names say nothing: its token sliced and logged", files: withEnv(`  const cfg = { a: env("ITSM_TARGET_TOKEN"), b: env("ITSM_TARGET_URL") };
+  console.log("target", cfg.b, cfg.a.slice(0, 6));
+`), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail},
+		cites: map[string][]string{"static.secret_logged": {"cfg.a.slice(0, 6)", `env("ITSM_TARGET_TOKEN")`}}, never: map[string][]string{"static.secret_logged": {"cfg.b "}}},
+	{name: "destructured from process.env: the URL logged", files: withEnv(`  const { ITSM_TARGET_URL: url, ITSM_TARGET_TOKEN: key } = process.env;
+  console.log("target", url, key === undefined ? "no token" : "token set");
+`)},
+	{name: "destructured from process.env: the token logged", files: withEnv(`  const { ITSM_TARGET_URL: url, ITSM_TARGET_TOKEN: key } = process.env;
+  console.log("target", url, key);
+`), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}, never: map[string][]string{"static.secret_logged": {"url ("}}},
+	{name: "a helper passing the URL on", files: withEnv(`  const tidy = (v: string): string => v.trim();
+  const targetToken = env("ITSM_TARGET_TOKEN");
+  console.log("target", tidy(env("ITSM_TARGET_URL")), tidy(targetToken).length);
+`)},
+	{name: "a helper passing the token on", files: withEnv(`  const tidy = (v: string): string => v.trim();
+  console.log("target", tidy(env("ITSM_TARGET_URL")), tidy(env("ITSM_TARGET_TOKEN")));
+`), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}, cites: map[string][]string{"static.secret_logged": {`tidy(env("ITSM_TARGET_TOKEN"))`}}},
+	{name: "a helper that logs what it reads, asked for URLs only", files: client(map[string]string{"src/index.ts": index + `function setting(name: string): string {
+  const value = process.env[name] ?? "";
+  console.debug("setting", name, "=", value);
+  return value;
+}
+export const urls = [setting("ITSM_SOURCE_URL"), setting("ITSM_TARGET_URL")];
+`})},
+	{name: "a helper that logs what it reads, asked for the token", files: client(map[string]string{"src/index.ts": index + `function setting(name: string): string {
+  const value = process.env[name] ?? "";
+  console.debug("setting", name, "=", value);
+  return value;
+}
+export const urls = [setting("ITSM_SOURCE_URL"), setting("ITSM_TARGET_URL")];
+export const token = setting("ITSM_TARGET_TOKEN");
+`}), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}, cites: map[string][]string{"static.secret_logged": {"src/index.ts:17 console.debug", `setting("ITSM_TARGET_TOKEN") at src/index.ts:21`}}},
+	{name: "a helper that logs the value it is given, given the token", files: client(map[string]string{"src/index.ts": index + `function show(label: string, value: string): void { console.log(label, value.trim()); }
+export function startup(): void { show("source", process.env["ITSM_SOURCE_URL"] ?? ""); show("key", process.env["ITSM_SOURCE_TOKEN"] ?? ""); }
+`}), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}, cites: map[string][]string{"static.secret_logged": {"value is given", "ITSM_SOURCE_TOKEN"}}},
+	{name: "a helper that logs the value it is given, given URLs only", files: client(map[string]string{"src/index.ts": index + `function show(label: string, value: string): void { console.log(label, value.trim()); }
+export function startup(): void { show("source", process.env["ITSM_SOURCE_URL"] ?? ""); show("target", process.env["ITSM_TARGET_URL"] ?? ""); }
+`})},
+	{name: "a loop that logs every environment variable", files: withEnv(`  for (const name in process.env) console.debug(name, process.env[name]);
+`), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}, cites: map[string][]string{"static.secret_logged": {"process.env[name] (every variable in turn"}}},
+	{name: "a loop that logs the environment's variable names", files: withEnv(`  for (const name in process.env) if (name.startsWith("ITSM_")) console.debug("set:", name, process.env[name] === "" ? "empty" : "present");
+`)},
+	{name: "a loop over the tokens' names logs their values", files: withEnv(`  const required = ["ITSM_SOURCE_TOKEN", "ITSM_TARGET_TOKEN"];
+  for (const name of required) console.debug(name, "=", process.env[name]);
+`), want: map[string]finding.Verdict{"static.secret_logged": finding.Fail}, cites: map[string][]string{"static.secret_logged": {"process.env[name] (a credential's name)"}}},
+	{name: "a loop over the URLs' names logs their values", files: withEnv(`  const required = ["ITSM_SOURCE_URL", "ITSM_TARGET_URL"];
+  for (const name of required) console.debug(name, "=", process.env[name]);
+`)},
+	{name: "a library's property given the token once is not a credential everywhere", files: withEnv(`  const failure = new Error("rejected");
+  failure.message = "rejected with " + env("ITSM_TARGET_TOKEN").length + " characters of token";
+  const other = new Error("timeout");
+  other.message = env("ITSM_TARGET_TOKEN");
+  console.error("sync failed:", failure.message);
+`)},
+	{name: "a high-entropy default of the token read through the helper", files: withEnv(`  const t = env("ITSM_TARGET_TOKEN", "q8ZfK2mW9xLp4RtY7vB3");
+  void t;
+`), want: map[string]finding.Verdict{"static.hardcoded_credential": finding.Fail}, cites: map[string][]string{"static.hardcoded_credential": {"ITSM_TARGET_TOKEN"}}},
+	{name: "a high-entropy default of the token read from process.env", files: withEnv(`  const t = process.env.ITSM_TARGET_TOKEN ?? "q8ZfK2mW9xLp4RtY7vB3";
+  void t;
+`), want: map[string]finding.Verdict{"static.hardcoded_credential": finding.Fail}},
+	{name: "the same default of a setting that is no credential", files: withEnv(`  const region = env("ITSM_REGION", "q8ZfK2mW9xLp4RtY7vB3");
+  void region;
+`)},
 }
 
 var clean = map[string]finding.Verdict{
@@ -264,6 +379,40 @@ var clean = map[string]finding.Verdict{
 	"static.secret_logged": finding.Pass, "static.busy_wait": finding.Pass, "static.unbounded_retry": finding.Pass,
 	"static.no_timeout": finding.Pass, "static.separation": finding.Info, "static.dependencies": finding.Pass,
 	"static.unsafe_types": finding.Pass,
+}
+
+// quoted is all a finding says: its summary, its evidence's texts and places and excerpts.
+func quoted(f finding.Finding) string {
+	var b strings.Builder
+	b.WriteString(f.Summary)
+	for _, e := range f.Evidence {
+		fmt.Fprintf(&b, "\n%s:%d %s", e.File, e.Line, e.Text)
+		for _, x := range e.Excerpts {
+			b.WriteString("\n" + x)
+		}
+	}
+	return b.String()
+}
+
+// TestEveryRuleHasCasesOnBothSides: the clean client passes every rule, and some case makes
+// each rule fail or warn (static.separation, a fact, counts mixed functions instead).
+func TestEveryRuleHasCasesOnBothSides(t *testing.T) {
+	t.Parallel()
+	flagged := map[string]bool{}
+	for _, c := range cases {
+		for id, v := range c.want {
+			if v != clean[id] {
+				flagged[id] = true
+			}
+		}
+		if c.mixed > 0 {
+			flagged["static.separation"] = true
+		}
+	}
+	for _, r := range review.Rules() {
+		require.Contains(t, clean, r.ID, "the clean client's verdict on %s", r.ID)
+		require.True(t, flagged[r.ID], "no case makes %s fail or warn", r.ID)
+	}
 }
 
 func write(t *testing.T, dir string, files map[string]string) {
@@ -318,6 +467,46 @@ func TestRulesOnRealTypeScript(t *testing.T) {
 			for _, f := range review.Review(&review.Input{Facts: &facts[i], Dir: dirs[i]}) {
 				if f.ID == "static.separation" {
 					require.Equal(t, float64(c.mixed), f.Measured["mixed_functions"], f.Summary)
+				}
+				said := quoted(f)
+				for _, s := range c.cites[f.ID] {
+					require.Contains(t, said, s, "%s quotes it", f.ID)
+				}
+				for _, s := range c.never[f.ID] {
+					require.NotContains(t, said, s, "%s does not quote it", f.ID)
+				}
+			}
+		})
+	}
+}
+
+// TestTaintRulesOnTheCorpus: the rules that read the taint give every calibration submission the
+// verdict its expected.yaml states, from the source alone (the corpus test grades them in full,
+// in about 20 minutes; these two rules do not depend on installed packages).
+func TestTaintRulesOnTheCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the TypeScript compiler in Docker")
+	}
+	sb := sandboxtest.New(t)
+	fields, err := exercise.TargetFields()
+	require.NoError(t, err)
+	corpus, err := submissions.All()
+	require.NoError(t, err)
+	var names, dirs []string
+	for name := range corpus {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		dirs = append(dirs, filepath.Join(submissions.Dir(), name))
+	}
+	facts, err := static.AnalyzeAll(context.Background(), sb, dirs, static.Options{Toolchain: testenv.TypeScript(t), Fields: fields})
+	require.NoError(t, err)
+	for i, name := range names {
+		t.Run(name, func(t *testing.T) {
+			for _, f := range review.Review(&review.Input{Facts: &facts[i], Dir: dirs[i]}) {
+				if want, ok := corpus[name].Expect[f.ID]; ok && (f.ID == "static.secret_logged" || f.ID == "static.hardcoded_credential") {
+					require.Equal(t, want, string(f.Verdict), "%s: %s", f.ID, f.Summary)
 				}
 			}
 		})

@@ -1,7 +1,8 @@
 // Package secrets knows a run's two tokens and finds them where they do not belong: in a URL,
 // in a header other than Authorization, in a body, or sent to the other API. It looks for the
-// plain token and for its base64, URL-encoded and partial forms, and redacts them from anything
-// that is stored. The tokens themselves never leave this package except to compare.
+// plain token and for its base64, URL-encoded and partial forms (Find), for shorter fragments
+// down to 8 characters holding 4 random ones (Fragments, fragment.go), and redacts them all from
+// anything that is stored. The tokens themselves never leave this package except to compare.
 package secrets
 
 import (
@@ -17,8 +18,9 @@ import (
 	"github.com/itsm-grader/grader/harness/journal"
 )
 
-// PartialWindow is the length of a token fragment that counts as a partial leak. Tokens are
-// random; 12 characters of one appearing by chance is negligible.
+// PartialWindow is the length of a token fragment Find reports as a partial leak (as bad as the
+// whole token). Tokens are random; 12 characters of one appearing by chance is negligible.
+// Shorter fragments are Fragments' (fragment.go).
 const PartialWindow = 12
 
 // Tokens are a run's two credentials.
@@ -142,19 +144,18 @@ func windows(token string) []string {
 }
 
 // Redact replaces every form of either token in s with a marker naming the token: whole forms
-// of both tokens first, then fragments, so one token's fragment never eats into the other.
+// of both tokens first ("[REDACTED-target-token]"), then every fragment (fragment.go) with a
+// marker that also says how long it was and how many random characters it held
+// ("[REDACTED-target-token-fragment len=8 random=4]"), so a verdict can still be read from
+// the redacted text and no fragment of FragmentMinRandom random characters survives. Markers
+// hold no quote, backslash or newline: redacted JSON stays JSON, lines stay lines.
 func (t *Tokens) Redact(s string) string {
 	for _, nt := range t.named() {
 		if nt[1] != "" {
 			for _, f := range forms(nt[1]) {
-				s = strings.ReplaceAll(s, f[1], "[REDACTED-"+nt[0]+"-token]")
+				s = strings.ReplaceAll(s, f[1], wholeMarker(nt[0]))
 			}
 		}
 	}
-	for _, nt := range t.named() {
-		for _, w := range windows(nt[1]) {
-			s = strings.ReplaceAll(s, w, "[REDACTED-"+nt[0]+"-token]")
-		}
-	}
-	return s
+	return t.redactFragments(s)
 }

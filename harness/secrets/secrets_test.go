@@ -29,7 +29,8 @@ func TestFindAndRedact(t *testing.T) {
 			require.Equal(t, tc.form, leaks[0].Form)
 			red := tok.Redact(tc.haystack)
 			require.Empty(t, tok.Find(red, "x"), "nothing of the token survives redaction: %q", red)
-			require.Contains(t, red, "[REDACTED-"+tc.token+"-token]")
+			require.Empty(t, tok.Fragments(red), "no fragment of the token survives redaction: %q", red)
+			require.Contains(t, red, "[REDACTED-"+tc.token+"-token")
 		})
 	}
 	require.Empty(t, tok.Find("a perfectly ordinary log line with src_ and tgt_ prefixes", "x"))

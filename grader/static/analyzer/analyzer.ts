@@ -220,13 +220,110 @@ function cap(s: string, n = MAX_TEXT): string {
   return s.length > n ? s.slice(0, n) + "…" : s;
 }
 
+// --- taint values ----------------------------------------------------------------------------
+
+// Taint says why a value carries a credential: expr is the value as written, why how it came to
+// carry one, origin the expression the credential was first read as (env("ITSM_TARGET_TOKEN"),
+// cfg.targetToken), name the credential's name where the code gives one.
+type Taint = { expr: string; why: string; origin: string; name: string };
+
+// Flow is what flows into a value: a credential (taint); the parameters of its function whose
+// value it is or is derived from (from); the parameters that chose the key it was read with from
+// the environment or another string-keyed store (keys).
+type Flow = { taint?: Taint; from: Set<TS.Symbol>; keys: Set<TS.Symbol> };
+
+const MAX_TAINT_ROUNDS = 10;
+// A piece of a credential of at most this many characters, cut at literal bounds, is a mask
+// (the "last four" shown to tell tokens apart), not a fragment: slice(-4) passes, slice(0, 6)
+// does not. Four characters of a token hold at most 24 bits of it, and the measured side
+// (harness/secrets) needs 8 characters in a row to see a fragment at all.
+const MAX_MASK = 4;
+// Calls and constructors whose result carries their arguments' values.
+const TRANSPARENT_CALLS = new Set(["JSON.stringify", "String", "util.inspect", "util.format", "inspect", "format", "Object.assign", "Object.entries",
+  "Object.fromEntries", "Object.values", "structuredClone", "Buffer.from", "btoa", "encodeURIComponent", "encodeURI", "escape", "Array.from", "Array.of"]);
+const TRANSPARENT_NEW = new Set(["Headers", "URLSearchParams", "Map", "Set", "String", "Error", "TypeError", "RangeError"]);
+// Methods whose result is their receiver's value, whole (concat adds its arguments').
+const VALUE_METHODS = new Set(["toString", "join", "concat", "trim", "trimStart", "trimEnd", "toJSON", "toUpperCase", "toLowerCase",
+  "toLocaleUpperCase", "toLocaleLowerCase", "normalize", "padEnd", "padStart", "valueOf", "toWellFormed"]);
+// Methods that cut a piece of a string, and those that take one character of it.
+const FRAGMENT_METHODS = new Set(["slice", "substring", "substr"]);
+const CHARACTER_METHODS = new Set(["at", "charAt", "charCodeAt", "codePointAt"]);
+
+function none(): Flow {
+  return { from: new Set(), keys: new Set() };
+}
+
+function tainted(t: Taint | undefined): Flow {
+  return { taint: t, from: new Set(), keys: new Set() };
+}
+
+function join(a: Flow, b: Flow): Flow {
+  return { taint: a.taint ?? b.taint, from: new Set([...a.from, ...b.from]), keys: new Set([...a.keys, ...b.keys]) };
+}
+
+// holding: a variable or property holding a credential read elsewhere.
+function holding(expr: string, t: Taint): Taint {
+  return { expr, why: `it holds ${t.origin}`, origin: t.origin, name: t.name };
+}
+
+// credentialName is the name a credential goes by, for a literal flowing into it.
+function credentialName(t: Taint): string {
+  return authLike(t.name) ? t.name : "credential";
+}
+
+function render(t: Taint): string {
+  return `${t.expr} (${t.why})`;
+}
+
+function short(n: TS.Node): string {
+  return cap(n.getText().replace(/\s+/g, " "), 80);
+}
+
+// pieceLength is how many characters slice/substring/substr cut when the code says (literal
+// bounds), or undefined.
+function pieceLength(ts: typeof TS, method: string, args: readonly TS.Expression[]): number | undefined {
+  const num = (e: TS.Expression | undefined): number | undefined => {
+    if (!e) return undefined;
+    if (ts.isNumericLiteral(e)) return Number(e.text);
+    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(e.operand)) return -Number(e.operand.text);
+    return undefined;
+  };
+  const a = num(args[0]);
+  const b = num(args[1]);
+  if (a === undefined || (args.length > 1 && b === undefined)) return undefined;
+  if (b === undefined) return a < 0 && method !== "substring" ? -a : undefined; // from a to the end
+  if (method === "substr") return Math.max(0, b);
+  if (method === "substring") return a >= 0 && b >= 0 ? Math.abs(b - a) : undefined;
+  return (a >= 0) === (b >= 0) ? Math.max(0, b - a) : undefined;
+}
+
+// argsAt are the arguments a call gives its callee's parameter i (all the rest for a rest
+// parameter).
+function argsAt(fn: TS.Node, call: TS.CallExpression, i: number, ts: typeof TS): TS.Expression[] {
+  const params = ts.isFunctionLike(fn) ? fn.parameters : undefined;
+  if (params?.[i]?.dotDotDotToken) return call.arguments.slice(i);
+  const a = call.arguments[i];
+  return a ? [a] : [];
+}
+
 type Fn = { id: number; node: TS.Node; name: string; sf: TS.SourceFile; roles: Set<string>; calls: Set<TS.Node>; request: boolean };
 
 class Analysis {
   private fns: Fn[] = [];
   private fnByNode = new Map<TS.Node, Fn>();
-  private tainted = new Set<TS.Symbol>();
-  private secretReturns = new Set<TS.Node>();
+  // The taint (see "secrets flowing"): variables holding a credential, the parameters a
+  // variable's value comes from, the parameters that chose the key it was read with, properties
+  // holding a credential (by declaration), the functions' summaries, and the parameters some call
+  // gives a credential or a credential's name.
+  private tainted = new Map<TS.Symbol, Taint>();
+  private fromParams = new Map<TS.Symbol, Set<TS.Symbol>>();
+  private keyed = new Map<TS.Symbol, Set<TS.Symbol>>();
+  private taintedProps = new Map<TS.Node, Taint>();
+  private secretReturns = new Map<TS.Node, Taint>();
+  private passReturns = new Map<TS.Node, Set<number>>();
+  private keyedReturns = new Map<TS.Node, Set<number>>();
+  private givenCredential = new Map<TS.Symbol, string>();
+  private givenKey = new Map<TS.Symbol, string>();
   private retryImports = new Set<TS.Symbol>();
 
   constructor(
@@ -246,11 +343,12 @@ class Analysis {
     for (const { sf } of files) this.collectFunctions(sf);
     for (const { sf } of files) if (!this.isTest(sf.fileName)) this.markMappings(sf);
     for (const { sf, typed } of files) if (typed) this.imports(sf);
-    // Taint and function summaries settle in a few rounds (flow-insensitive, per symbol).
-    for (let round = 0; round < 4; round++) {
-      const before = this.tainted.size + this.secretReturns.size;
+    // Taint and function summaries settle in a few rounds (flow-insensitive, per symbol): each
+    // round can carry a value one call or assignment further across files.
+    for (let round = 0; round < MAX_TAINT_ROUNDS; round++) {
+      this.changed = 0;
       for (const { sf, typed } of files) if (typed && !this.isTest(sf.fileName)) this.propagate(sf);
-      if (this.tainted.size + this.secretReturns.size === before) break;
+      if (this.changed === 0) break;
     }
     for (const { sf } of files) this.visitFile(sf);
     this.transitiveRequests();
@@ -404,6 +502,17 @@ class Analysis {
   }
 
   // --- secrets flowing -----------------------------------------------------------------------
+  //
+  // Taint follows values, not the functions that read them. A value carries a credential when it
+  // is named like one (cfg.targetToken), read from the environment or another string-keyed store
+  // under a credential's name (process.env.ITSM_TARGET_TOKEN, env["X_TOKEN"]), returned by a
+  // helper that reads such a store with a key it is given and is given a credential's name
+  // (env("ITSM_TARGET_TOKEN"), never env("ITSM_TARGET_URL")), held by a variable or property
+  // assigned one, or derived from one (a slice, a template, a concatenation, String(x), a
+  // helper passing it on). Functions are summarised by what they return: a credential whatever
+  // the call (secretReturns), the value of a store read with the key their parameter i chose
+  // (keyedReturns), or (a derivation of) their parameter i's value (passReturns). Flow-
+  // insensitive, per symbol; settled in rounds.
 
   private symbolOf(n: TS.Node): TS.Symbol | undefined {
     const s = this.checker.getSymbolAtLocation(n);
@@ -440,118 +549,479 @@ class Analysis {
     return "";
   }
 
-  private nameReason(name: string): string {
-    if (authLike(name)) return `${name} (a credential's name)`;
-    if (WHOLE_OBJECTS.has(name.toLowerCase())) return `${name} passed whole`;
-    return "";
+  private byName(e: TS.Node, name: string): Taint | undefined {
+    const text = short(e);
+    if (authLike(name)) return { expr: text, why: "a credential's name", origin: text, name };
+    if (WHOLE_OBJECTS.has(name.toLowerCase())) return { expr: text, why: "passed whole", origin: text, name: "" };
+    return undefined;
   }
 
-  // secretIn says why an expression may carry a credential, or "".
-  private secretIn(e: TS.Node | undefined, typed: boolean, depth = 0): string {
+  private byType(e: TS.Expression): Taint | undefined {
+    const why = this.typeSecret(e);
+    return why ? { expr: short(e), why, origin: short(e), name: "" } : undefined;
+  }
+
+  private isStringType(e: TS.Expression): boolean {
+    try {
+      return !!(this.checker.getTypeAtLocation(e).flags & this.ts.TypeFlags.StringLike);
+    } catch {
+      return false;
+    }
+  }
+
+  private isAssignment(kind: TS.SyntaxKind): boolean {
+    const k = this.ts.SyntaxKind;
+    return kind === k.EqualsToken || kind === k.PlusEqualsToken || kind === k.QuestionQuestionEqualsToken || kind === k.BarBarEqualsToken;
+  }
+
+  // place renders where a node is: src/index.ts:12.
+  private place(n: TS.Node): string {
+    const sf = n.getSourceFile();
+    return `${this.rel(sf.fileName)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`;
+  }
+
+  private isParameter(s: TS.Symbol | undefined): boolean {
+    const d = s?.valueDeclaration;
+    return !!d && this.ts.isParameter(d);
+  }
+
+  // isStore: the environment (process.env, an env parameter) or another object indexed by any
+  // string, whose values are read by key.
+  private isStore(c: TS.Expression, typed: boolean): boolean {
     const ts = this.ts;
-    if (!e || depth > 12) return "";
+    const text = c.getText();
+    if (/^(globalThis\.)?process\.env$/.test(text) || text === "import.meta.env") return true;
+    const name = ts.isIdentifier(c) ? c.text : ts.isPropertyAccessExpression(c) ? c.name.text : "";
+    const w = words(name);
+    if (w.length > 0 && ["env", "environment", "vars"].includes(w[w.length - 1]!)) return true;
+    if (!typed) return false;
+    try {
+      const t = this.checker.getTypeAtLocation(c);
+      return !!t.getStringIndexType() && !this.checker.isArrayLikeType(t);
+    } catch {
+      return false;
+    }
+  }
+
+  // walksKeys: the key is the variable of a loop over the store's keys (for (k in process.env),
+  // for (k of Object.keys(env))) or the parameter of a callback given them
+  // (Object.keys(process.env).forEach((k) => …)).
+  private walksKeys(k: TS.Expression, store: TS.Expression): boolean {
+    const ts = this.ts;
+    if (!ts.isIdentifier(k)) return false;
+    const d = this.symbolOf(k)?.valueDeclaration;
+    const sameStore = (x: TS.Expression): boolean => x.getText() === store.getText();
+    const keysOf = (x: TS.Expression): boolean =>
+      ts.isCallExpression(x) && /^Object\.(keys|getOwnPropertyNames)$/.test(x.expression.getText()) && !!x.arguments[0] && sameStore(x.arguments[0]);
+    if (d && ts.isVariableDeclaration(d) && ts.isVariableDeclarationList(d.parent)) {
+      const loop = d.parent.parent;
+      if (ts.isForInStatement(loop)) return sameStore(loop.expression);
+      if (ts.isForOfStatement(loop)) return keysOf(loop.expression);
+    }
+    if (d && ts.isParameter(d) && d.parent.parameters[0] === d && (ts.isArrowFunction(d.parent) || ts.isFunctionExpression(d.parent))) {
+      const call = d.parent.parent;
+      return ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression) && keysOf(call.expression.expression);
+    }
+    return false;
+  }
+
+  // keyNames are the strings a key can be, when the code says (a literal, a constant, a
+  // literal type, a template of them); undefined when it is chosen at run time (a parameter,
+  // a loop variable).
+  private keyNames(k: TS.Expression, typed: boolean, depth = 0): string[] | undefined {
+    const ts = this.ts;
+    if (depth > 6) return undefined;
+    if (ts.isParenthesizedExpression(k) || ts.isAsExpression(k) || ts.isNonNullExpression(k) || ts.isSatisfiesExpression(k)) return this.keyNames(k.expression, typed, depth + 1);
+    if (ts.isStringLiteralLike(k) || ts.isNumericLiteral(k)) return [k.text];
+    if (ts.isTemplateExpression(k) || (ts.isBinaryExpression(k) && k.operatorToken.kind === ts.SyntaxKind.PlusToken)) {
+      // A part chosen at run time leaves the rest to say what the key is: ITSM_${side}_TOKEN
+      // names a credential whatever side is.
+      const parts = ts.isTemplateExpression(k) ? [k.head.text] : [];
+      let unknown = false;
+      const add = (x: TS.Expression): void => {
+        const v = this.keyNames(x, typed, depth + 1);
+        if (v && v.length === 1) parts.push(v[0]!);
+        else unknown = true;
+      };
+      if (ts.isTemplateExpression(k)) {
+        for (const s of k.templateSpans) {
+          add(s.expression);
+          parts.push(s.literal.text);
+        }
+      } else {
+        add(k.left);
+        add(k.right);
+      }
+      if (!unknown) return [parts.join("")];
+      return authLike(parts.join("_")) ? [parts.join("_")] : undefined;
+    }
+    if (!typed) return undefined;
+    const s = ts.isIdentifier(k) || ts.isPropertyAccessExpression(k) ? this.symbolOf(k) : undefined;
+    if (this.isParameter(s)) return undefined;
+    try {
+      const t = this.checker.getTypeAtLocation(k);
+      if (t.isStringLiteral()) return [t.value];
+      if (t.isNumberLiteral()) return [String(t.value)];
+      if (t.isUnion() && t.types.length <= 20 && t.types.every((x) => x.isStringLiteral())) return t.types.map((x) => (x as TS.StringLiteralType).value);
+    } catch {
+      // no type: the declaration below may still say
+    }
+    const d = s?.valueDeclaration;
+    if (d && ts.isVariableDeclaration(d) && d.initializer && ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const) return this.keyNames(d.initializer, typed, depth + 1);
+    if (d && ts.isVariableDeclaration(d) && !d.initializer && ts.isVariableDeclarationList(d.parent) && ts.isForOfStatement(d.parent.parent)) {
+      return this.elementNames(d.parent.parent.expression, typed, depth + 1); // for (const name of ["ITSM_SOURCE_TOKEN", …])
+    }
+    if (d && ts.isPropertyAssignment(d)) return this.keyNames(d.initializer, typed, depth + 1);
+    return undefined;
+  }
+
+  // elementNames are the strings an array literal (or a constant holding one) lists, when the
+  // code says.
+  private elementNames(e: TS.Expression, typed: boolean, depth: number): string[] | undefined {
+    const ts = this.ts;
+    let x: TS.Expression = e;
+    while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isSatisfiesExpression(x)) x = x.expression;
+    if (ts.isIdentifier(x) && typed) {
+      const d = this.symbolOf(x)?.valueDeclaration;
+      if (d && ts.isVariableDeclaration(d) && d.initializer && ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const) return this.elementNames(d.initializer, typed, depth + 1);
+    }
+    if (!ts.isArrayLiteralExpression(x) || depth > 6) return undefined;
+    const out: string[] = [];
+    for (const el of x.elements) {
+      const v = this.keyNames(el, typed, depth + 1);
+      if (!v) return undefined;
+      out.push(...v);
+    }
+    return out;
+  }
+
+  // credentialKey is the credential a key names (ITSM_TARGET_TOKEN, "apiKey"), or "".
+  private credentialKey(k: TS.Expression, typed: boolean): string {
+    return this.keyNames(k, typed)?.find((n) => authLike(n)) ?? "";
+  }
+
+  // propertyTaint: a property (of an object literal, a class, an interface) assigned a credential.
+  private propertyTaint(e: TS.PropertyAccessExpression | TS.ElementAccessExpression): Taint | undefined {
+    const at = this.ts.isPropertyAccessExpression(e) ? e.name : e.argumentExpression;
+    const s = this.checker.getSymbolAtLocation(at);
+    for (const d of s?.declarations ?? []) {
+      const t = this.taintedProps.get(d);
+      if (t) return holding(short(e), t);
+    }
+    return undefined;
+  }
+
+  // flow says what flows into an expression's value.
+  private flow(e: TS.Node | undefined, typed: boolean, depth = 0): Flow {
+    const ts = this.ts;
+    if (!e || depth > 12) return none();
     if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isAwaitExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e) || ts.isSpreadElement(e) || ts.isSpreadAssignment(e)) {
-      return this.secretIn(e.expression, typed, depth + 1);
+      return this.flow(e.expression, typed, depth + 1);
     }
-    if (ts.isIdentifier(e)) {
-      const s = typed ? this.symbolOf(e) : undefined;
-      if (s && this.tainted.has(s)) return `${e.text} (assigned from a credential-carrying value)`;
-      return this.nameReason(e.text) || (typed ? this.typeSecret(e) : "");
-    }
+    if (ts.isIdentifier(e)) return this.variableFlow(e, e.text, typed ? this.symbolOf(e) : undefined, typed);
     if (ts.isPropertyAccessExpression(e)) {
-      const obj = e.expression;
-      if (ts.isIdentifier(obj) && obj.text === "process" && e.name.text === "env") return "process.env passed whole";
-      return this.nameReason(e.name.text) || (typed ? this.typeSecret(e) : "");
+      if (/^(globalThis\.)?process\.env$/.test(e.getText())) return tainted({ expr: "process.env", why: "passed whole", origin: "process.env", name: "" });
+      return tainted(this.byName(e, e.name.text) ?? (typed ? this.propertyTaint(e) ?? this.byType(e) : undefined));
     }
-    if (ts.isElementAccessExpression(e)) {
-      const arg = e.argumentExpression;
-      if (ts.isStringLiteralLike(arg)) return this.nameReason(arg.text) || this.secretIn(e.expression, typed, depth + 1);
-      return this.secretIn(e.expression, typed, depth + 1);
-    }
-    if (ts.isTemplateExpression(e)) {
-      for (const s of e.templateSpans) {
-        const r = this.secretIn(s.expression, typed, depth + 1);
-        if (r) return r;
-      }
-      return "";
-    }
+    if (ts.isElementAccessExpression(e)) return this.elementFlow(e, typed, depth);
+    if (ts.isTemplateExpression(e)) return this.joinAll(e.templateSpans.map((s) => s.expression), typed, depth);
     if (ts.isObjectLiteralExpression(e)) {
-      for (const p of e.properties) {
-        let r = "";
-        if (ts.isPropertyAssignment(p)) r = this.secretIn(p.initializer, typed, depth + 1);
-        else if (ts.isShorthandPropertyAssignment(p)) r = this.secretIn(p.name, typed, depth + 1);
-        else if (ts.isSpreadAssignment(p)) r = this.secretIn(p.expression, typed, depth + 1);
-        if (r) return r;
-      }
-      return "";
+      return this.joinAll(e.properties.map((p) => (ts.isPropertyAssignment(p) ? p.initializer : ts.isShorthandPropertyAssignment(p) || ts.isSpreadAssignment(p) ? p : undefined)), typed, depth);
     }
-    if (ts.isArrayLiteralExpression(e)) {
-      for (const x of e.elements) {
-        const r = this.secretIn(x, typed, depth + 1);
-        if (r) return r;
-      }
-      return "";
+    if (ts.isShorthandPropertyAssignment(e)) {
+      return this.variableFlow(e.name, e.name.text, typed ? this.checker.getShorthandAssignmentValueSymbol(e) : undefined, typed);
     }
+    if (ts.isArrayLiteralExpression(e)) return this.joinAll([...e.elements], typed, depth);
     if (ts.isBinaryExpression(e)) {
       const op = e.operatorToken.kind;
       if (op === ts.SyntaxKind.PlusToken || op === ts.SyntaxKind.QuestionQuestionToken || op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.CommaToken) {
-        return this.secretIn(e.left, typed, depth + 1) || this.secretIn(e.right, typed, depth + 1);
+        return join(this.flow(e.left, typed, depth + 1), this.flow(e.right, typed, depth + 1));
       }
-      if (op === ts.SyntaxKind.AmpersandAmpersandToken) return this.secretIn(e.right, typed, depth + 1);
-      return "";
+      if (op === ts.SyntaxKind.AmpersandAmpersandToken) return this.flow(e.right, typed, depth + 1);
+      return none();
     }
-    if (ts.isConditionalExpression(e)) return this.secretIn(e.whenTrue, typed, depth + 1) || this.secretIn(e.whenFalse, typed, depth + 1);
-    if (ts.isCallExpression(e)) {
-      const callee = e.expression;
-      const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : "";
-      if (REDACTING.test(name)) return "";
-      const full = callee.getText();
-      const transparent = ["JSON.stringify", "String", "util.inspect", "util.format", "inspect", "format", "Object.assign", "Object.entries", "Object.fromEntries", "Object.values", "structuredClone"].includes(full);
-      if (transparent) {
-        for (const x of e.arguments) {
-          const r = this.secretIn(x, typed, depth + 1);
-          if (r) return r;
-        }
-        return "";
-      }
-      if (ts.isPropertyAccessExpression(callee) && ["toString", "join", "concat", "trim", "toJSON", "slice", "padEnd", "padStart"].includes(name)) {
-        const r = this.secretIn(callee.expression, typed, depth + 1);
-        if (r) return r;
-        if (name === "concat") for (const x of e.arguments) if (this.secretIn(x, typed, depth + 1)) return this.secretIn(x, typed, depth + 1);
-        return "";
-      }
-      if (typed) {
-        const f = this.projectFn(e);
-        if (f && this.secretReturns.has(f.node)) return `${f.name}(…) (it returns a credential-carrying value)`;
-      }
-      return "";
+    if (ts.isConditionalExpression(e)) return join(this.flow(e.whenTrue, typed, depth + 1), this.flow(e.whenFalse, typed, depth + 1));
+    if (ts.isCallExpression(e)) return this.callFlow(e, typed, depth);
+    if (ts.isNewExpression(e) && TRANSPARENT_NEW.has(e.expression.getText())) return this.joinAll([...(e.arguments ?? [])], typed, depth);
+    return none();
+  }
+
+  private joinAll(es: (TS.Node | undefined)[], typed: boolean, depth: number): Flow {
+    let out = none();
+    for (const x of es) out = join(out, this.flow(x, typed, depth + 1));
+    return out;
+  }
+
+  private variableFlow(e: TS.Node, name: string, s: TS.Symbol | undefined, typed: boolean): Flow {
+    const out = none();
+    if (s) {
+      const t = this.tainted.get(s);
+      if (t) out.taint = t.origin === name ? t : holding(name, t);
+      if (this.isParameter(s)) out.from.add(s);
+      for (const p of this.fromParams.get(s) ?? []) out.from.add(p);
+      for (const p of this.keyed.get(s) ?? []) out.keys.add(p);
     }
-    return "";
+    if (!out.taint) out.taint = this.byName(e, name) ?? (typed && this.ts.isIdentifier(e) ? this.byType(e) : undefined);
+    return out;
+  }
+
+  private elementFlow(e: TS.ElementAccessExpression, typed: boolean, depth: number): Flow {
+    const k = e.argumentExpression;
+    const names = this.keyNames(k, typed);
+    const numeric = names !== undefined && names.every((n) => /^-?\d+$/.test(n));
+    if (names !== undefined && !numeric) {
+      const cred = names.find((n) => authLike(n));
+      if (cred) return tainted({ expr: short(e), why: "a credential's name", origin: short(e), name: cred });
+      const whole = names.find((n) => WHOLE_OBJECTS.has(n.toLowerCase()));
+      if (whole) return tainted(this.byName(e, whole));
+      const p = typed ? this.propertyTaint(e) : undefined;
+      if (p || this.isStore(e.expression, typed)) return tainted(p);
+      return tainted(typed ? this.byType(e) : undefined);
+    }
+    if (this.isStore(e.expression, typed)) {
+      // Read with a key chosen at run time: every variable when the key walks the store's own
+      // keys; a credential when the key comes from a parameter and a caller names one (keys);
+      // not followed otherwise.
+      if (typed && this.walksKeys(k, e.expression)) return tainted({ expr: short(e), why: "every variable in turn, the credentials included", origin: short(e), name: "" });
+      const out = none();
+      for (const p of this.flow(k, typed, depth + 1).from) out.keys.add(p);
+      return out;
+    }
+    if (numeric && typed && this.isStringType(e.expression)) return none(); // one character
+    return this.flow(e.expression, typed, depth + 1); // an element of an array (or a string) at an index the code computes
+  }
+
+  private callFlow(e: TS.CallExpression, typed: boolean, depth: number): Flow {
+    const ts = this.ts;
+    const callee = e.expression;
+    const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : "";
+    if (REDACTING.test(name)) return none();
+    if (TRANSPARENT_CALLS.has(callee.getText())) return this.joinAll([...e.arguments], typed, depth);
+    if (ts.isPropertyAccessExpression(callee)) {
+      const recv = callee.expression;
+      if (VALUE_METHODS.has(name)) {
+        const f = this.flow(recv, typed, depth + 1);
+        return name === "concat" ? join(f, this.joinAll([...e.arguments], typed, depth)) : f;
+      }
+      if (FRAGMENT_METHODS.has(name)) return this.fragmentFlow(e, recv, name, typed, depth);
+      if (CHARACTER_METHODS.has(name) && typed && this.isStringType(recv)) return none();
+    }
+    const f = typed ? this.projectFn(e) : undefined;
+    return f ? this.summaryFlow(e, f, typed, depth) : none();
+  }
+
+  // fragmentFlow: a slice of a credential is still one, unless the code cuts at most MAX_MASK
+  // characters (the usual "last four" shown to tell tokens apart).
+  private fragmentFlow(e: TS.CallExpression, recv: TS.Expression, method: string, typed: boolean, depth: number): Flow {
+    const inner = this.flow(recv, typed, depth + 1);
+    if (!typed || !this.isStringType(recv)) return inner;
+    const n = pieceLength(this.ts, method, e.arguments);
+    if (n !== undefined && n <= MAX_MASK) return none();
+    const t = inner.taint;
+    if (!t) return inner;
+    const of = t.origin !== t.expr ? `, which holds ${t.origin}` : `, ${t.why}`;
+    const piece = n === undefined ? "a fragment" : `${n} characters`;
+    return { ...inner, taint: { expr: short(e), why: `${piece} of ${t.expr}${of}`, origin: t.origin, name: t.name } };
+  }
+
+  // summaryFlow: what a project function's call returns, from its summary and its arguments.
+  private summaryFlow(e: TS.CallExpression, f: Fn, typed: boolean, depth: number): Flow {
+    const out = none();
+    const secret = this.secretReturns.get(f.node);
+    if (secret) out.taint = { expr: short(e), why: `it returns ${secret.origin}`, origin: secret.origin, name: secret.name };
+    for (const i of this.keyedReturns.get(f.node) ?? []) {
+      for (const a of argsAt(f.node, e, i, this.ts)) {
+        const cred = this.credentialKey(a, typed);
+        if (cred && !out.taint) out.taint = { expr: short(e), why: `it reads the credential ${cred}`, origin: short(e), name: cred };
+        for (const p of this.flow(a, typed, depth + 1).from) out.keys.add(p);
+      }
+    }
+    for (const i of this.passReturns.get(f.node) ?? []) {
+      for (const a of argsAt(f.node, e, i, this.ts)) {
+        const g = this.flow(a, typed, depth + 1);
+        if (g.taint && !out.taint) out.taint = { expr: short(e), why: `${f.name} returns ${g.taint.expr}${g.taint.origin !== g.taint.expr ? `, which holds ${g.taint.origin}` : ""}`, origin: g.taint.origin, name: g.taint.name };
+        for (const p of g.from) out.from.add(p);
+        for (const p of g.keys) out.keys.add(p);
+      }
+    }
+    return out;
+  }
+
+  // --- settling the taint ---------------------------------------------------------------------
+
+  private changed = 0;
+
+  private addTo<K, V>(m: Map<K, Set<V>>, k: K, vs: Iterable<V>): void {
+    for (const v of vs) {
+      let set = m.get(k);
+      if (!set) m.set(k, (set = new Set()));
+      if (!set.has(v)) {
+        set.add(v);
+        this.changed++;
+      }
+    }
+  }
+
+  private setOnce<K, V>(m: Map<K, V>, k: K, v: V | undefined): void {
+    if (v !== undefined && !m.has(k)) {
+      m.set(k, v);
+      this.changed++;
+    }
+  }
+
+  private assignVariable(s: TS.Symbol | undefined, fl: Flow): void {
+    if (!s) return;
+    this.setOnce(this.tainted, s, fl.taint);
+    this.addTo(this.fromParams, s, fl.from);
+    this.addTo(this.keyed, s, fl.keys);
+  }
+
+  // taintProperty: a property assigned a credential, at its declaration and, for an object
+  // literal, at the property of the type it is written for (Config.targetToken). Only the
+  // project's own declarations: RequestInit.body or Error.message given a credential once must
+  // not make every body or message one.
+  private taintProperty(name: TS.Node, t: Taint, literal?: TS.ObjectLiteralExpression): void {
+    const mark = (d: TS.Declaration): void => {
+      if (this.inProject(d.getSourceFile().fileName)) this.setOnce(this.taintedProps, d, t);
+    };
+    (this.checker.getSymbolAtLocation(name)?.declarations ?? []).forEach(mark);
+    if (!literal) return;
+    const ct = this.checker.getContextualType(literal);
+    (ct?.getProperty(name.getText().replace(/^["']|["']$/g, ""))?.declarations ?? []).forEach(mark);
+  }
+
+  private destructure(pattern: TS.BindingPattern, init: TS.Expression): void {
+    const ts = this.ts;
+    const whole = this.flow(init, true);
+    if (ts.isArrayBindingPattern(pattern)) {
+      for (const el of pattern.elements) if (ts.isBindingElement(el) && ts.isIdentifier(el.name)) this.assignVariable(this.symbolOf(el.name), whole);
+      return;
+    }
+    let type: TS.Type | undefined;
+    try {
+      type = this.checker.getTypeAtLocation(init);
+    } catch {
+      type = undefined;
+    }
+    for (const el of pattern.elements) {
+      if (!ts.isIdentifier(el.name)) continue;
+      const local = this.symbolOf(el.name);
+      if (el.dotDotDotToken) {
+        this.assignVariable(local, whole);
+        continue;
+      }
+      const prop = (el.propertyName ?? el.name).getText().replace(/^["']|["']$/g, "");
+      let t: Taint | undefined;
+      if (authLike(prop)) t = { expr: `${short(init)}.${prop}`, why: "a credential's name", origin: `${short(init)}.${prop}`, name: prop };
+      for (const d of type?.getProperty(prop)?.declarations ?? []) t ??= this.taintedProps.get(d);
+      this.assignVariable(local, { taint: t, from: new Set(), keys: new Set() });
+    }
+  }
+
+  // bindElements binds a for-of loop's variable to the elements of what it iterates: each
+  // element carries what the collection carries, except the key of an Object.entries pair.
+  private bindElements(name: TS.BindingName, iterated: TS.Expression): void {
+    const ts = this.ts;
+    const whole = this.flow(iterated, true);
+    if (ts.isIdentifier(name)) {
+      this.assignVariable(this.symbolOf(name), whole);
+      return;
+    }
+    const entries = ts.isCallExpression(iterated) && iterated.expression.getText() === "Object.entries";
+    if (ts.isArrayBindingPattern(name)) {
+      name.elements.forEach((el, i) => {
+        if (ts.isBindingElement(el) && ts.isIdentifier(el.name) && !(entries && i === 0)) this.assignVariable(this.symbolOf(el.name), whole);
+      });
+      return;
+    }
+    for (const el of name.elements) {
+      const prop = (el.propertyName ?? el.name).getText();
+      if (ts.isIdentifier(el.name) && authLike(prop)) this.assignVariable(this.symbolOf(el.name), tainted({ expr: `${short(iterated)}[…].${prop}`, why: "a credential's name", origin: `${short(iterated)}[…].${prop}`, name: prop }));
+    }
+  }
+
+  // recordReturn summarises a named function by a value it returns (an unnamed callback's
+  // return is the callback's, not its caller's).
+  private recordReturn(fnNode: TS.Node | undefined, value: TS.Expression): void {
+    const ts = this.ts;
+    if (!fnNode || !ts.isFunctionLike(fnNode) || !this.fnByNode.has(fnNode)) return;
+    const fl = this.flow(value, true);
+    this.setOnce(this.secretReturns, fnNode, fl.taint);
+    const index = (p: TS.Symbol): number => (fnNode as TS.SignatureDeclaration).parameters.findIndex((d) => this.symbolOf(d.name) === p);
+    this.addTo(this.passReturns, fnNode, [...fl.from].map(index).filter((i) => i >= 0));
+    this.addTo(this.keyedReturns, fnNode, [...fl.keys].map(index).filter((i) => i >= 0));
+  }
+
+  // recordArguments: a project function's parameter given a credential (or a credential's name
+  // as a key) by some call; what a logging call inside it prints then carries one on that path.
+  private recordArguments(call: TS.CallExpression): void {
+    const f = this.projectFn(call);
+    if (!f || !this.ts.isFunctionLike(f.node) || this.isLogCall(call)) return;
+    const params = (f.node as TS.SignatureDeclaration).parameters;
+    call.arguments.forEach((a, i) => {
+      const decl = params[Math.min(i, params.length - 1)];
+      if (!decl || (i >= params.length && !decl.dotDotDotToken)) return;
+      const p = this.symbolOf(decl.name);
+      if (!p) return;
+      const fl = this.flow(a, true);
+      const at = `${short(call)} at ${this.place(call)}`;
+      if (fl.taint) this.setOnce(this.givenCredential, p, `${fl.taint.expr}${fl.taint.origin !== fl.taint.expr ? ` (it holds ${fl.taint.origin})` : ""} by ${at}`);
+      for (const q of fl.from) this.setOnce(this.givenCredential, p, this.givenCredential.get(q));
+      const cred = this.credentialKey(a, true);
+      if (cred) this.setOnce(this.givenKey, p, at);
+      for (const q of fl.from) this.setOnce(this.givenKey, p, this.givenKey.get(q));
+    });
   }
 
   private propagate(sf: TS.SourceFile): void {
     const ts = this.ts;
     const visit = (n: TS.Node): void => {
-      if (ts.isVariableDeclaration(n) && n.initializer && ts.isIdentifier(n.name)) {
-        if (this.secretIn(n.initializer, true)) {
-          const s = this.symbolOf(n.name);
-          if (s) this.tainted.add(s);
+      if (ts.isVariableDeclaration(n) && n.initializer) {
+        if (ts.isIdentifier(n.name)) this.assignVariable(this.symbolOf(n.name), this.flow(n.initializer, true));
+        else this.destructure(n.name, n.initializer);
+      } else if (ts.isBinaryExpression(n) && this.isAssignment(n.operatorToken.kind)) {
+        const fl = this.flow(n.right, true);
+        if (ts.isIdentifier(n.left)) this.assignVariable(this.symbolOf(n.left), fl);
+        else if (fl.taint && (ts.isPropertyAccessExpression(n.left) || ts.isElementAccessExpression(n.left))) {
+          // The object now carries a credential (logged whole, it prints it); the property holds it.
+          const root = this.rootIdentifier(n.left);
+          if (root) this.assignVariable(this.symbolOf(root), tainted(fl.taint));
+          this.taintProperty(ts.isPropertyAccessExpression(n.left) ? n.left.name : n.left.argumentExpression, fl.taint);
         }
-      } else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-        const root = this.rootIdentifier(n.left);
-        if (root && this.secretIn(n.right, true)) {
-          const s = this.symbolOf(root);
-          if (s) this.tainted.add(s);
-        }
+      } else if ((ts.isPropertyAssignment(n) || ts.isShorthandPropertyAssignment(n)) && ts.isObjectLiteralExpression(n.parent)) {
+        const t = this.flow(ts.isPropertyAssignment(n) ? n.initializer : n, true).taint;
+        if (t) this.taintProperty(n.name, t, n.parent);
+      } else if (ts.isPropertyDeclaration(n) && n.initializer) {
+        const t = this.flow(n.initializer, true).taint;
+        if (t) this.setOnce(this.taintedProps, n, t);
+      } else if (ts.isForOfStatement(n) && ts.isVariableDeclarationList(n.initializer)) {
+        for (const d of n.initializer.declarations) this.bindElements(d.name, n.expression);
       } else if (ts.isReturnStatement(n) && n.expression) {
-        const f = this.owner(n);
-        if (f && f.node !== f.sf && this.secretIn(n.expression, true)) this.secretReturns.add(f.node);
+        let fnNode: TS.Node | undefined = n.parent;
+        while (fnNode && !ts.isFunctionLike(fnNode)) fnNode = fnNode.parent;
+        this.recordReturn(fnNode, n.expression);
       } else if (ts.isArrowFunction(n) && !ts.isBlock(n.body)) {
-        if (this.fnByNode.has(n) && this.secretIn(n.body, true)) this.secretReturns.add(n);
+        this.recordReturn(n, n.body);
       }
+      if (ts.isCallExpression(n)) this.recordArguments(n);
       ts.forEachChild(n, visit);
     };
     visit(sf);
+  }
+
+  // loggedCredential says why a logging call's argument prints a credential, or "".
+  private loggedCredential(arg: TS.Expression, typed: boolean): string {
+    const fl = this.flow(arg, typed);
+    if (fl.taint) return render(fl.taint);
+    for (const p of fl.from) {
+      const g = this.givenCredential.get(p);
+      if (g) return `${short(arg)} (its ${p.name} is given ${g})`;
+    }
+    for (const p of fl.keys) {
+      const g = this.givenKey.get(p);
+      if (g) return `${short(arg)} (a credential when called as ${g})`;
+    }
+    return "";
   }
 
   private isLogCall(call: TS.CallExpression): string {
@@ -582,7 +1052,7 @@ class Analysis {
     const typed = !!this.program.getSourceFile(sf.fileName);
     const external = new Set<TS.Symbol>();
     const visit = (n: TS.Node): void => {
-      if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) this.stringFact(n, test);
+      if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) this.stringFact(n, test, typed);
       if (!test) {
         this.tlsFact(n);
         if (ts.isCallExpression(n)) this.callFacts(n, typed);
@@ -599,18 +1069,21 @@ class Analysis {
     visit(sf);
   }
 
-  private stringFact(n: TS.StringLiteral | TS.NoSubstitutionTemplateLiteral, test: boolean): void {
+  private stringFact(n: TS.StringLiteral | TS.NoSubstitutionTemplateLiteral, test: boolean, typed: boolean): void {
     const v = n.text;
     if (v.length < 12 || v.length > 4096) return;
     if (/\s/.test(v) && !/^(Bearer|Basic|Token|token)\s+\S+$/.test(v)) return;
     if (this.ts.isImportDeclaration(n.parent) || this.ts.isExportDeclaration(n.parent) || this.ts.isExternalModuleReference(n.parent)) return;
     const h = this.hit(n, "string");
-    this.push(this.facts.strings, { file: h.file, line: h.line, col: h.col, value: cap(v, 512), name: this.bindingName(n), test, text: h.text }, "strings");
+    this.push(this.facts.strings, { file: h.file, line: h.line, col: h.col, value: cap(v, 512), name: this.bindingName(n, typed), test, text: h.text }, "strings");
   }
 
   // bindingName is the name a literal is given to, through defaults and wrappers:
-  // sourceToken: token(env.X ?? "literal") names it sourceToken.
-  private bindingName(n: TS.Node): string {
+  // sourceToken: token(env.X ?? "literal") names it sourceToken. A literal that is the default
+  // of a credential's read (process.env.ITSM_TARGET_TOKEN ?? "literal",
+  // env("ITSM_TARGET_TOKEN", "literal")) is given that credential's name, whatever the variable
+  // holding the result is called.
+  private bindingName(n: TS.Node, typed: boolean): string {
     const ts = this.ts;
     let c: TS.Node = n;
     for (let p = n.parent; p; c = p, p = p.parent) {
@@ -618,12 +1091,19 @@ class Analysis {
       if (ts.isPropertyAssignment(p)) return p.name.getText().replace(/^["']|["']$/g, "");
       if (ts.isBinaryExpression(p)) {
         if (p.operatorToken.kind === ts.SyntaxKind.EqualsToken) return p.left.getText().split(/[.[\]"']/).filter((x) => x).pop() ?? "";
-        if ([ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.PlusToken].includes(p.operatorToken.kind)) continue;
+        const fallback = p.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || p.operatorToken.kind === ts.SyntaxKind.BarBarToken;
+        if (fallback && c === p.right && typed) {
+          const t = this.flow(p.left, true).taint;
+          if (t) return credentialName(t);
+        }
+        if (fallback || p.operatorToken.kind === ts.SyntaxKind.PlusToken) continue;
         return "";
       }
       if (ts.isCallExpression(p) && p.arguments.includes(c as TS.Expression)) {
         const callee = p.expression.getText();
         if (/^(set|header|append)$/i.test(callee.split(".").pop() ?? "") && p.arguments[0] && ts.isStringLiteralLike(p.arguments[0]) && p.arguments[0] !== c) return p.arguments[0].text;
+        const t = typed ? this.flow(p, true).taint : undefined;
+        if (t && t.name !== (c as TS.StringLiteralLike).text) return credentialName(t);
         continue;
       }
       if (ts.isParenthesizedExpression(p) || ts.isConditionalExpression(p) || ts.isAsExpression(p) || ts.isTemplateSpan(p) || ts.isTemplateExpression(p) || ts.isSatisfiesExpression(p)) continue;
@@ -738,7 +1218,7 @@ class Analysis {
     if (log) {
       this.facts.logCalls++;
       for (const arg of call.arguments) {
-        const why = this.secretIn(arg, typed);
+        const why = this.loggedCredential(arg, typed);
         if (why) {
           this.push(this.facts.secretLogs, this.hit(call, log, why), "secretLogs");
           break;

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/itsm-grader/grader/grader/finding"
@@ -93,13 +94,44 @@ var backoffGrowth = Check{
 		switch {
 		case g >= exponentialRatio && late >= exponentialRatio:
 			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("exponential: the upper envelope of the waits grows by a factor of %.2f per retry (from %s to %s)", g, ms(first), ms(last))
+		case g >= linearRatio && arithmetic(env):
+			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("linear, not exponential: the upper envelope of the waits grows by about %s a retry (%s), a factor of %.2f overall and only %.2f late", ms(meanStep(env)), envelopeList(env), g, late)
 		case g >= linearRatio:
-			j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("linear-like: the upper envelope of the waits grows by %.2f per retry overall but only %.2f late (from %s to %s)", g, late, ms(first), ms(last))
+			j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("mixed: the upper envelope of the waits grows by %.2f per retry overall but only %.2f late (%s): neither clearly exponential nor linear", g, late, envelopeList(env))
 		default:
 			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("constant: the wait stays near %s (growth factor %.2f)", ms(medianOf(delays[0])), g)
 		}
 		return j
 	},
+}
+
+// arithmetic says the envelope grows by even steps, as a linear policy's does (base × attempt):
+// every step positive and within linearSpread of their mean. A capped exponential policy, the
+// other shape that grows slowly late, has uneven steps (doubling, then flat at the cap).
+func arithmetic(env []time.Duration) bool {
+	if len(env) < 3 {
+		return false
+	}
+	mean := meanStep(env)
+	for i := 1; i < len(env); i++ {
+		step := env[i] - env[i-1]
+		if step <= 0 || math.Abs(float64(step-mean)) > linearSpread*float64(mean) {
+			return false
+		}
+	}
+	return true
+}
+
+func meanStep(env []time.Duration) time.Duration {
+	return (env[len(env)-1] - env[0]) / time.Duration(len(env)-1)
+}
+
+func envelopeList(env []time.Duration) string {
+	parts := make([]string, len(env))
+	for i, e := range env {
+		parts[i] = ms(e)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ratio is the mean growth factor per step from a to b over steps steps.

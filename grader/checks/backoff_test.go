@@ -57,7 +57,9 @@ func TestBackoffChecksOnRecordedTraffic(t *testing.T) {
 	}{
 		{"exponential with full jitter", func(i int) time.Duration { return jitter(ms(200 << (i - 1))) }, finding.Pass, finding.Pass},
 		{"exponential without jitter", func(i int) time.Duration { return ms(200 << (i - 1)) }, finding.Pass, finding.Fail},
-		{"linear without jitter", func(i int) time.Duration { return ms(300 * i) }, finding.Warn, finding.Fail},
+		{"linear without jitter", func(i int) time.Duration { return ms(300 * i) }, finding.Fail, finding.Fail},
+		{"linear with full jitter", func(i int) time.Duration { return jitter(ms(300 * i)) }, finding.Fail, finding.Pass},
+		{"exponential capped early: mixed", func(i int) time.Duration { return min(ms(200<<(i-1)), ms(800)) }, finding.Warn, finding.Fail},
 		{"constant with jitter", func(int) time.Duration { return ms(300) + jitter(ms(200)) }, finding.Fail, finding.Pass},
 		{"no backoff at all", func(int) time.Duration { return ms(3) }, finding.Fail, finding.Fail},
 	}

@@ -2,8 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/itsm-grader/grader/grader/finding"
@@ -44,76 +42,6 @@ var waitBlocking = Check{
 	},
 }
 
-var statusWord = regexp.MustCompile(`\b(5\d\d|4\d\d)\b`)
-
-var loggingErrors = Check{
-	ID: "logging.errors", Title: "Logs failures with enough context to act on", Severity: finding.Low,
-	Indicator: finding.RetryAndLogging,
-	Question:  "It's 3 a.m. and the sync failed for some tickets. What does your log tell the on-call engineer?",
-	Judge: func(obs Observations) finding.Judgement {
-		if j, ok := missing(obs, "transient-5xx"); ok {
-			return j
-		}
-		o := obs.Of("transient-5xx")[0]
-		out := outputLines(o)
-		faulted, logged, mentioned := 0, 0, 0
-		var good, bad []string
-		for _, id := range sortedKeys(creates(o)) {
-			for _, r := range creates(o)[id] {
-				if r.Fault == "" {
-					continue
-				}
-				faulted++
-				status := strconv.Itoa(r.Status)
-				hit, withID := "", false
-				for _, l := range out {
-					if strings.Contains(l, id) && strings.Contains(l, status) {
-						hit = l
-						break
-					}
-					if !withID && (strings.Contains(l, id) || strings.Contains(l, status)) {
-						withID = true
-					}
-				}
-				if hit != "" {
-					logged++
-					if len(good) < 2 {
-						good = append(good, Clean(hit))
-					}
-				} else if withID {
-					mentioned++
-				} else if len(bad) < 2 {
-					bad = append(bad, fmt.Sprintf("nothing names %s with its %s", id, status))
-				}
-			}
-		}
-		j := finding.Judgement{}.Measure("failures", float64(faulted)).Measure("logged_with_context", float64(logged))
-		switch {
-		case faulted == 0:
-			j.Verdict, j.Summary = finding.NA, "no failure to log"
-		case float64(logged) >= loggedShare*float64(faulted):
-			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("%d of %d failed attempts logged with the ticket and the status", logged, faulted)
-			j = j.With(evidence(o, "for example", good...))
-		case logged+mentioned > 0 || anyFailureWords(out):
-			j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("failures are logged, but only %d of %d name both the ticket and the status", logged, faulted)
-			j = j.With(evidence(o, "what the log says", append(good, bad...)...))
-		default:
-			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("none of the %d failed attempts left a trace in the output", faulted)
-		}
-		return j
-	},
-}
-
-func anyFailureWords(out []string) bool {
-	for _, l := range out {
-		low := strings.ToLower(l)
-		if statusWord.MatchString(l) || strings.Contains(low, "retry") || strings.Contains(low, "error") || strings.Contains(low, "fail") {
-			return true
-		}
-	}
-	return false
-}
-
 var resultHonest = Check{
 	ID: "result.honest", Title: "Reports what really happened in its SyncResult", Severity: finding.High,
 	Indicator: finding.HonestClient,
@@ -122,27 +50,57 @@ var resultHonest = Check{
 		if j, ok := missing(obs, "happy"); ok {
 			return j
 		}
-		var bad, good []finding.Evidence
-		for _, name := range []string{"happy", "permanent-4xx", "outage"} {
+		var bad, good, stopped []finding.Evidence
+		for _, name := range []string{"happy", "permanent-4xx", "outage", "lost-response-hang", "lost-response-reset", "source-auth"} {
 			for _, o := range obs.Of(name) {
 				if o.Process.TimedOut {
-					continue // killed: nothing was returned
+					// Stopped at its budget: nothing was returned, and run.budget says why.
+					stopped = append(stopped, evidence(o, "stopped at the scenario's budget before syncTickets() settled: run.budget's to judge"))
+					continue
 				}
-				if e, ok := honesty(o); ok {
+				judge := honesty
+				if name == "source-auth" {
+					judge = rejectsUnreadSource
+				}
+				if e, ok := judge(o); ok {
 					good = append(good, e)
 				} else {
 					bad = append(bad, e)
 				}
 			}
 		}
+		var j finding.Judgement
 		switch {
 		case len(bad) > 0:
-			return finding.Judged(finding.Fail, "the returned SyncResult disagrees with what the target saw in %d run(s)", len(bad)).With(bad...)
+			j = finding.Judged(finding.Fail, "the returned SyncResult disagrees with what the mock saw in %d run(s)", len(bad)).With(bad...)
 		case len(good) == 0:
-			return finding.Judged(finding.NA, "no run returned")
+			j = finding.Judged(finding.NA, "no run returned")
+		default:
+			j = finding.Judged(finding.Pass, "the SyncResult matched the mock's records in all %d runs", len(good)).With(capEvidence(good, 6)...)
 		}
-		return finding.Judged(finding.Pass, "the SyncResult matched the target's records in all %d runs", len(good)).With(good...)
+		if len(stopped) > 0 {
+			j = j.With(stopped...).ObscuredBy("run.budget")
+		}
+		return j
 	},
+}
+
+// rejectsUnreadSource: in source-auth no page can be read (401, permanent), so the brief says
+// syncTickets rejects; resolving, whatever with, tells the caller the sync happened.
+func rejectsUnreadSource(o Observation) (finding.Evidence, bool) {
+	read := false
+	for _, r := range o.Journal.Endpoint("source.list") {
+		read = read || r.Status == 200
+	}
+	switch {
+	case read:
+		return evidence(o, "a source page was read: nothing to judge here"), true
+	case o.Outcome.Kind == "rejected":
+		return evidence(o, "syncTickets() rejected when no source page could be read"+errSuffix(o)), true
+	case o.Outcome.Kind == "resolved":
+		return evidence(o, fmt.Sprintf("syncTickets() resolved (%s) although no source page could be read: the brief says it rejects", Clean(capText(string(o.Outcome.Result), 120)))), false
+	}
+	return evidence(o, fmt.Sprintf("syncTickets() neither resolved nor rejected (%s%s)", o.Outcome.Kind, errSuffix(o))), false
 }
 
 // honesty compares one run's SyncResult with its journal.

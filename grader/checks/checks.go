@@ -75,7 +75,7 @@ func All() []Check {
 		contractCheck, mappingAccuracy, mappingCompleteness, retryTransient, retryPermanent,
 		backoffGrowth, backoffJitter, retryBounded, retryAfter, requestTimeout, idempotencyKey,
 		idempotencyDuplicates, secretsOutput, secretsTransport, tlsVerification, waitBlocking,
-		loggingErrors, resultHonest, runBudget, runFlood,
+		loggingErrors, resultHonest, runBudget, concurrencyLimit, runFlood,
 	}
 }
 
@@ -111,6 +111,6 @@ func (c Check) finding(j finding.Judgement) finding.Finding {
 	return finding.Finding{
 		ID: c.ID, Kind: finding.Measured, Title: c.Title, Verdict: j.Verdict, Severity: c.Severity,
 		Critical: c.Critical && j.Verdict == finding.Fail, Indicator: c.Indicator,
-		Summary: j.Summary, Evidence: j.Evidence, Measured: j.Measured, Question: c.Question,
+		Summary: j.Summary, Evidence: j.Evidence, Measured: j.Measured, Question: c.Question, ObscuredBy: j.Obscured,
 	}
 }

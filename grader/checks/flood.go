@@ -6,7 +6,6 @@ import (
 
 	"github.com/itsm-grader/grader/grader/finding"
 	"github.com/itsm-grader/grader/harness/journal"
-	"github.com/itsm-grader/grader/harness/mock"
 )
 
 // runFlood judges whether the client stayed within what the mock takes in one run
@@ -103,7 +102,7 @@ func (f *flood) add(g flood) {
 func (f flood) String() string {
 	var parts []string
 	if f.connections > 0 {
-		parts = append(parts, fmt.Sprintf("%d connections refused past the cap of %d open at once", f.connections, mock.DefaultConnections))
+		parts = append(parts, fmt.Sprintf("%d connections refused past the mock's cap on connections open at once", f.connections))
 	}
 	if f.bodies > 0 {
 		parts = append(parts, fmt.Sprintf("%d request bodies refused unread (%d bytes declared) past the body budget", f.bodies, f.bodyBytes))

@@ -8,47 +8,105 @@ import (
 )
 
 var retryTransient = Check{
-	ID: "retry.transient", Title: "Retries transient failures (5xx, resets, hangs)", Severity: finding.High,
+	ID: "retry.transient", Title: "Retries transient failures (5xx, resets, hangs, 409 in flight)", Severity: finding.High,
 	Indicator: finding.NoClassification,
 	Question:  "Which failures does your client treat as worth retrying, and why those?",
 	Judge: func(obs Observations) finding.Judgement {
 		if j, ok := missing(obs, "transient-5xx"); ok {
 			return j
 		}
-		var notRetried, notCreated []finding.Evidence
-		faulted, retried := 0, 0
+		var t transience
 		for _, name := range []string{"transient-5xx", "reset-empty", "hang", "source-faults"} {
 			for _, o := range obs.Of(name) {
 				for subject, rs := range subjects(o) {
-					first := firstFault(rs)
-					if first < 0 {
-						continue
-					}
-					faulted++
-					if first == len(rs)-1 {
-						notRetried = append(notRetried, evidence(o, subject+" was not retried after a transient failure", lines(rs, 4)...))
-						continue
-					}
-					retried++
-					if rs[0].Endpoint == "target.create" && len(o.Journal.TicketsFor(rs[0].Ticket)) == 0 {
-						notCreated = append(notCreated, evidence(o, subject+" was retried but never created", lines(rs, 6)...))
-					}
+					t.faulted(o, subject, rs)
 				}
 			}
 		}
-		j := finding.Judgement{}.Measure("faulted", float64(faulted)).Measure("retried", float64(retried))
-		switch {
-		case faulted == 0:
-			j.Verdict, j.Summary = finding.NA, "no request met a transient fault"
-		case len(notRetried) > 0:
-			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("%d of %d requests that met a transient failure were never retried", len(notRetried), faulted)
-		case len(notCreated) > 0:
-			j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("every transient failure was retried, but %d ticket(s) were never created", len(notCreated))
-		default:
-			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("all %d requests that met a transient failure were retried and succeeded", faulted)
+		for _, o := range obs.Of("slow-commit") {
+			for subject, rs := range subjects(o) {
+				t.inFlight(o, subject, rs)
+			}
 		}
-		return j.With(capEvidence(append(notRetried, notCreated...), 6)...)
+		return t.judgement()
 	},
+}
+
+// transience collects what retry.transient saw: faulted subjects retried or not, created or
+// not, and those whose retries the schema cut short (mapping.accuracy's to judge).
+type transience struct {
+	faults, retried             int
+	notRetried, notCreated, cut []finding.Evidence
+}
+
+// faulted judges one subject that may have met a transient fault.
+func (t *transience) faulted(o Observation, subject string, rs []journal.Request) {
+	first := firstFault(rs)
+	if first < 0 {
+		return
+	}
+	t.faults++
+	if first == len(rs)-1 {
+		t.notRetried = append(t.notRetried, evidence(o, subject+" was not retried after a transient failure", lines(rs, 4)...))
+		return
+	}
+	t.retried++
+	if rs[0].Endpoint != "target.create" || len(o.Journal.TicketsFor(rs[0].Ticket)) > 0 {
+		return
+	}
+	if refusedPayload(rs[first+1:]) {
+		t.cut = append(t.cut, evidence(o, subject+" was retried, then refused by the target's schema: its payload is mapping.accuracy's to judge", lines(rs, 6)...))
+		return
+	}
+	t.notCreated = append(t.notCreated, evidence(o, subject+" was retried but never created", lines(rs, 6)...))
+}
+
+// inFlight judges one subject of slow-commit: an attempt answered 409 (its Idempotency-Key
+// still being processed) is transient and must be retried until the stored answer comes back.
+func (t *transience) inFlight(o Observation, subject string, rs []journal.Request) {
+	conflicted := false
+	for _, r := range rs {
+		conflicted = conflicted || r.Status == 409
+	}
+	if !conflicted {
+		return // the client never met the key in flight (it waited out the slow attempt)
+	}
+	t.faults++
+	if rs[len(rs)-1].Status == 409 {
+		t.notRetried = append(t.notRetried, evidence(o, subject+" was answered 409 (its key still in flight) and not retried: 409 is transient", lines(rs, 6)...))
+		return
+	}
+	t.retried++
+}
+
+func (t *transience) judgement() finding.Judgement {
+	j := finding.Judgement{}.Measure("faulted", float64(t.faults)).Measure("retried", float64(t.retried))
+	switch {
+	case t.faults == 0:
+		j.Verdict, j.Summary = finding.NA, "no request met a transient fault"
+	case len(t.notRetried) > 0:
+		j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("%d of %d requests that met a transient failure were never retried", len(t.notRetried), t.faults)
+	case len(t.notCreated) > 0:
+		j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("every transient failure was retried, but %d ticket(s) were never created", len(t.notCreated))
+	default:
+		j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("all %d requests that met a transient failure were retried", t.faults)
+	}
+	if len(t.cut) > 0 {
+		j.Summary += fmt.Sprintf("; %d ticket(s) the target then refused for their payload are left to mapping.accuracy", len(t.cut))
+		j = j.ObscuredBy("mapping.accuracy")
+	}
+	return j.With(capEvidence(append(append(t.notRetried, t.notCreated...), t.cut...), 6)...)
+}
+
+// refusedPayload says whether the target refused a later attempt for its payload (a 400 or 422
+// of the contract check, not of a fault): the retries were right, the mapping was not.
+func refusedPayload(rs []journal.Request) bool {
+	for _, r := range rs {
+		if r.Fault == "" && (r.Status == 400 || r.Status == 422) && len(r.Violations) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // subjects groups a run's API requests by what they address: a ticket or a page offset.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	captured "github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/finding"
 )
 
@@ -12,19 +13,31 @@ var secretsOutput = Check{
 	Indicator: finding.HardcodedOrLogged,
 	Question:  "Show me where your client logs a failed request. What exactly ends up in that log line?",
 	Judge: func(obs Observations) finding.Judgement {
-		var ev []finding.Evidence
-		runs := 0
+		var leaked, fragments []finding.Evidence
+		runs, longest := 0, 0
 		for _, o := range obs {
 			runs++
-			if e := outputLeaks(o); e != nil {
-				ev = append(ev, *e)
+			whole, frags := splitLeaks(o.Leaks)
+			if e := outputLeaks(o, whole); e != nil {
+				leaked = append(leaked, *e)
+			}
+			if e := outputLeaks(o, frags); e != nil {
+				fragments = append(fragments, *e)
+				for _, l := range frags {
+					longest = max(longest, l.Random)
+				}
 			}
 		}
 		switch {
 		case runs == 0:
 			return finding.Judged(finding.NA, "nothing ran")
-		case len(ev) > 0:
-			return finding.Judged(finding.Fail, "a token appeared in the client's output or files in %d run(s)", len(ev)).With(capEvidence(ev, 4)...)
+		case len(leaked) > 0:
+			return finding.Judged(finding.Fail, "a token appeared in the client's output or files in %d run(s)", len(leaked)).With(capEvidence(leaked, 4)...)
+		case len(fragments) > 0:
+			// 4 to 11 of the token's random characters: too few to use, enough to show that the
+			// client prints its credentials (12 and more are a "partial" leak, above).
+			return finding.Judged(finding.Warn, "a fragment of a token (up to %d of its random characters) appeared in the client's output in %d run(s)", longest, len(fragments)).
+				With(capEvidence(fragments, 4)...).Measure("fragment_random_chars", float64(longest))
 		}
 		return finding.Judged(finding.Pass, "no token, in any form, in the output or files of %d runs", runs)
 	},
@@ -32,9 +45,9 @@ var secretsOutput = Check{
 
 // outputLeaks says where the run's tokens appeared in the client's output and files (found
 // when the run was captured, before its output was redacted), with the lines that held them.
-func outputLeaks(o Observation) *finding.Evidence {
+func outputLeaks(o Observation, leaks []captured.Leak) *finding.Evidence {
 	var where, excerpts []string
-	for _, l := range o.Leaks {
+	for _, l := range leaks {
 		place := l.Where
 		if l.Line > 0 {
 			place = fmt.Sprintf("%s line %d", l.Where, l.Line)
@@ -49,6 +62,18 @@ func outputLeaks(o Observation) *finding.Evidence {
 	}
 	e := evidence(o, "token found in: "+strings.Join(dedupe(where), ", "), dedupe(excerpts)...)
 	return &e
+}
+
+// splitLeaks tells whole or encoded tokens and long partials from short fragments.
+func splitLeaks(leaks []captured.Leak) (whole, fragments []captured.Leak) {
+	for _, l := range leaks {
+		if l.Form == "fragment" {
+			fragments = append(fragments, l)
+		} else {
+			whole = append(whole, l)
+		}
+	}
+	return whole, fragments
 }
 
 // lineOf is one line (counted from 1) of a captured stream, redacted as captured.

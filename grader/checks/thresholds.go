@@ -18,6 +18,12 @@ const (
 	// 0.03 %, a constant delay with ±50 % jitter never.
 	exponentialRatio = 1.5
 	linearRatio      = 1.15
+	// linearSpread: between those ratios, the envelope is linear (and fails: the brief asks
+	// for exponential) when every step is within this share of the mean step. Envelopes
+	// measured to 20–35 ms (README, make stability) against steps of 100 ms and more for any
+	// linear policy worth the name (a 100 ms base): ±35 % leaves room for that noise, while a
+	// capped exponential policy's steps (doubling, then flat at the cap) miss it by far.
+	linearSpread = 0.35
 	// jitterIQR: the interquartile range of the 9 delays at one retry index above which they
 	// are jittered. Pure noise gives an IQR of about twice the median deviation, ~7 ms; a
 	// deterministic policy measured 4–10 ms (research/retry-libs.md). 25 ms is 2.5 times the
@@ -49,4 +55,14 @@ const (
 	busyShare = 0.25
 	// loggedShare: the share of failed attempts that must be logged with ticket and status.
 	loggedShare = 0.8
+	// maxInFlight is the brief's bound: at most 4 requests in flight at once, across both
+	// APIs. inFlightHeld: a level counts when it held this long without a break. In slow-target
+	// every create is held 400 ms, so a client over the bound keeps its extra requests in flight
+	// together for hundreds of milliseconds; the overlaps a correct client shows (a retry on a
+	// new connection arriving before the mock has seen the abandoned one close, a new page
+	// requested as the last create's answer leaves) last a few milliseconds, under the
+	// journal's worst arrival lag of about 4 ms (README, "How precise the journal's times
+	// are"). 50 ms sits ten times above the one and eight times below the other.
+	maxInFlight  = 4
+	inFlightHeld = 50 * time.Millisecond
 )

@@ -36,6 +36,19 @@ func run(scenario string, reqs []journal.Request, tickets ...string) Observation
 		Run: &captured.Run{Scenario: scenario, Trial: 1, Process: captured.Process{Wall: time.Second}}}
 }
 
+// inFlightRun is slow-target with n creates held together for 400 ms.
+func inFlightRun(n int) Observation {
+	var reqs []journal.Request
+	for i := range n {
+		reqs = append(reqs, req(string(rune('A'+i)), 1, "k", faulted(plan.KindSlow, 201)))
+	}
+	o := run("slow-target", reqs)
+	for i := range o.Journal.Requests {
+		o.Journal.Requests[i].ArrivalUS, o.Journal.Requests[i].EndUS = int64(i)*1000, 400_000+int64(i)*1000
+	}
+	return o
+}
+
 // ended gives a run its journal's end line, changed by edits (a clean end line without them).
 func ended(o Observation, edits ...func(*journal.End)) Observation {
 	e := journal.End{Kind: journal.KindEnd, Requests: len(o.Journal.Requests)}
@@ -88,6 +101,29 @@ func TestChecksOnRecordedTraffic(t *testing.T) {
 
 		{"a retried 503 that succeeds passes", retryTransient, Observations{run("transient-5xx", []journal.Request{req("A", 1, "k", faulted("status_503", 503)), req("A", 2, "k")}, "A")}, finding.Pass},
 		{"a 503 never retried fails", retryTransient, Observations{run("transient-5xx", []journal.Request{req("A", 1, "k", faulted("status_503", 503))})}, finding.Fail},
+
+		{"a 409 in flight retried until the stored answer passes", retryTransient, Observations{run("transient-5xx", nil), run("slow-commit", []journal.Request{
+			req("A", 1, "k", faulted(plan.KindSlow, 0), func(r *journal.Request) { r.Outcome, r.EndedBy = "none", "client" }),
+			req("A", 2, "k", func(r *journal.Request) { r.Status = 409 }), req("A", 3, "k", func(r *journal.Request) { r.Replayed = true })}, "A")}, finding.Pass},
+		{"a 409 in flight treated as permanent fails", retryTransient, Observations{run("transient-5xx", nil), run("slow-commit", []journal.Request{
+			req("A", 1, "k", faulted(plan.KindSlow, 0), func(r *journal.Request) { r.Outcome, r.EndedBy = "none", "client" }),
+			req("A", 2, "k", func(r *journal.Request) { r.Status = 409 })}, "A")}, finding.Fail},
+		{"retries cut short by the schema leave the verdict to mapping.accuracy", retryTransient, Observations{run("transient-5xx", []journal.Request{
+			req("A", 1, "k", faulted("status_503", 503)),
+			req("A", 2, "k", func(r *journal.Request) {
+				r.Status, r.Violations = 400, []journal.Violation{{Field: "priority", Message: "not one of"}}
+			})})}, finding.Pass},
+		{"retries that never create without a cause warn", retryTransient, Observations{run("transient-5xx", []journal.Request{
+			req("A", 1, "k", faulted("status_503", 503)), req("A", 2, "k", faulted("status_503", 503))})}, finding.Warn},
+
+		{"four in flight at once pass", concurrencyLimit, Observations{inFlightRun(4)}, finding.Pass},
+		{"five in flight at once fail", concurrencyLimit, Observations{inFlightRun(4), inFlightRun(5)}, finding.Fail},
+		{"a retry arriving as its abandoned attempt closes passes", concurrencyLimit, Observations{func() Observation {
+			o := inFlightRun(4)
+			// the fifth overlaps the first by 3 ms: the mock had not yet seen the close
+			o.Journal.Requests = append(o.Journal.Requests, req("E", 2, "k", func(r *journal.Request) { r.ArrivalUS, r.EndUS = 397_000, 800_000 }))
+			return o
+		}()}, finding.Pass},
 
 		{"tokens in their own headers pass", secretsTransport, Observations{run("happy", []journal.Request{req("A", 1, "k")})}, finding.Pass},
 		{"a token in a URL fails", secretsTransport, Observations{run("happy", []journal.Request{req("A", 1, "k", func(r *journal.Request) {
@@ -179,6 +215,11 @@ func TestSecretsInOutputAreFound(t *testing.T) {
 	require.Contains(t, j.Summary, "1 run(s)")
 	require.Contains(t, j.Evidence[0].Text, "stderr line 2 (target token, plain)")
 	require.Equal(t, []string{`headers: {"Authorization":"Bearer [REDACTED-target-token]"}`}, j.Evidence[0].Excerpts)
+	o.Leaks = []captured.Leak{{Where: "stdout", Line: 1, Token: "target", Form: "fragment", Random: 4}}
+	o.Stdout.Data = "using token [REDACTED-target-token]…\n"
+	j = secretsOutput.Judge(Observations{o})
+	require.Equal(t, finding.Warn, j.Verdict, "a fragment of 4 random characters: too short to use, still printed")
+	require.Contains(t, j.Summary, "up to 4 of its random characters")
 	o.Leaks = nil
 	o.Stderr.Data = "retry 2 failed for INC0010001: 503\n"
 	require.Equal(t, finding.Pass, secretsOutput.Judge(Observations{o}).Verdict)

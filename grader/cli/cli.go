@@ -28,6 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"grade", "grade a submission (a folder or a git URL) and write its reports", runGrade},
+		{"judge", "judge a grading's stored evidence again and write its reports (no engine needed)", runJudge},
 		{"mock", "run the mock ITSM standalone (for practice and debugging)", runMock},
 		{"sandbox", "manage the Docker sandbox (prune what stopped graders left)", runSandbox},
 		{"bundle", "install and bundle a submission (run by the grader inside its sandbox)", runBundle},

@@ -13,8 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/finding"
 	"github.com/itsm-grader/grader/grader/grading"
+	"github.com/itsm-grader/grader/grader/judge"
 	"github.com/itsm-grader/grader/grader/report"
 	"github.com/itsm-grader/grader/grader/runner"
 	"github.com/itsm-grader/grader/grader/suite"
@@ -73,20 +75,28 @@ func runGrade(ctx context.Context, env Env, log *slog.Logger, args []string) int
 		fmt.Fprintf(env.Stderr, "grader grade: %v\n", err)
 		return ExitUsage
 	}
-	rep, err := grade(ctx, env, log, f, source)
+	ev, err := grade(ctx, env, log, f, source)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "grader grade: %v\n", err)
 		return ExitFailure
 	}
-	if err := writeReports(rep, f.out); err != nil {
+	rep, err := judge.Judge(ev, time.Now())
+	if err == nil {
+		err = writeEvidence(ev, f.out)
+	}
+	if err == nil {
+		err = writeReports(rep, f.out)
+	}
+	if err != nil {
 		fmt.Fprintf(env.Stderr, "grader grade: %v\n", err)
 		return ExitFailure
 	}
 	summarise(env.Stdout, rep, f.out)
+	fmt.Fprintf(env.Stdout, "evidence: %s (grader judge re-reads it)\n", filepath.Join(f.out, evidence.FileName))
 	return ExitOK
 }
 
-func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source string) (*report.Report, error) {
+func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source string) (*evidence.Evidence, error) {
 	node := f.node
 	if node == "" {
 		node = env.Getenv("GRADER_NODE")
@@ -129,7 +139,7 @@ func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source
 	var mu sync.Mutex
 	done := 0
 	start := time.Now()
-	return grading.Grade(ctx, grading.Options{
+	return grading.Capture(ctx, grading.Options{
 		Source: source, Ref: f.ref, Sandbox: sb, Toolchain: toolchain, Scenarios: scenarios,
 		Registry: f.registry, Logger: log,
 		Progress: func(e runner.Event) {
@@ -147,6 +157,23 @@ func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source
 				(e.Took - e.Queued).Seconds(), e.Queued.Seconds())
 		},
 	})
+}
+
+// writeEvidence keeps what the grading observed beside its reports, so they can be judged again
+// (grader judge) without running anything.
+func writeEvidence(ev *evidence.Evidence, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("make %s: %w", dir, err)
+	}
+	fh, err := os.Create(filepath.Join(dir, evidence.FileName))
+	if err != nil {
+		return fmt.Errorf("create %s: %w", evidence.FileName, err)
+	}
+	err = evidence.Write(fh, ev)
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func writeReports(rep *report.Report, dir string) error {

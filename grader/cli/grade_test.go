@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -55,7 +57,7 @@ func TestGradeASubmissionThatDoesNotBuild(t *testing.T) {
 		} `json:"build"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &rep))
-	require.Equal(t, 2, rep.SchemaVersion)
+	require.Equal(t, 3, rep.SchemaVersion)
 	require.Equal(t, "bundle", rep.Build.Stage)
 	require.Contains(t, rep.Build.Messages[0], "src/index.ts:2:1")
 	var typecheck bool
@@ -72,6 +74,44 @@ func TestGradeASubmissionThatDoesNotBuild(t *testing.T) {
 	sarif, err := os.ReadFile(filepath.Join(out, "report.sarif"))
 	require.NoError(t, err)
 	require.Contains(t, string(sarif), `"ruleId": "static.typecheck"`)
+	requireJudgedAlike(t, out)
+}
+
+// TestJudgeReproducesTheReport grades the reference client on three scenarios, then judges its
+// evidence again with the grader binary in a process that cannot reach any Docker engine: the
+// four reports come out the same, byte for byte, apart from the judging time.
+func TestJudgeReproducesTheReport(t *testing.T) {
+	testenv.Client(t)
+	out := filepath.Join(t.TempDir(), "report")
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), Env{
+		Args: []string{"grade", filepath.Join(testenv.RepoRoot(t), "fixtures", "submissions", "ideal"), "--out", out, "--scenarios", "happy,transient-5xx,lost-response-reset",
+			"--node", testenv.Node24(t), "--typescript", testenv.TypeScript(t), "--grader-binary", testenv.GraderBinary(t)},
+		Stdout: &stdout, Stderr: &stderr,
+	})
+	require.Equal(t, ExitOK, code, stderr.String())
+	require.Contains(t, stdout.String(), "evidence: ")
+	requireJudgedAlike(t, out)
+}
+
+// requireJudgedAlike runs grader judge on dir's evidence, in a separate process with no Docker
+// engine to reach, and compares its reports with dir's.
+func requireJudgedAlike(t *testing.T, dir string) {
+	t.Helper()
+	again := filepath.Join(t.TempDir(), "again")
+	cmd := exec.Command(testenv.GraderBinary(t), "judge", filepath.Join(dir, "evidence.json.gz"), "--out", again)
+	cmd.Env = []string{"PATH=/nonexistent", "DOCKER_HOST=unix:///nonexistent/docker.sock", "HOME=/nonexistent"}
+	outErr, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(outErr))
+	require.NotContains(t, string(outErr), "judged again", "the same grader and rules judged it")
+	judgedAt := regexp.MustCompile(`("judgedAt": ")[^"]*(")|(judged )\d{4}-\d\d-\d\d \d\d:\d\d UTC`)
+	for _, name := range []string{"report.json", "report.md", "report.html", "report.sarif"} {
+		first, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		second, err := os.ReadFile(filepath.Join(again, name))
+		require.NoError(t, err)
+		require.Equal(t, judgedAt.ReplaceAllString(string(first), "${1}${2}${3}T"), judgedAt.ReplaceAllString(string(second), "${1}${2}${3}T"), name)
+	}
 }
 
 func TestGradeCommandLine(t *testing.T) {

@@ -82,6 +82,9 @@ type Finding struct {
 	Measured  map[string]float64 `json:"measured,omitempty"`
 	Question  string             `json:"question"`
 	Related   []Related          `json:"related,omitempty"`
+	// ObscuredBy names the findings whose flaws kept part of this one's behaviour from being
+	// observed; its verdict rests on the rest.
+	ObscuredBy []string `json:"obscuredBy,omitempty"`
 	// Fingerprint identifies the finding across gradings and re-judgings (FingerprintOf).
 	Fingerprint string `json:"fingerprint"`
 }

@@ -1,31 +1,32 @@
-// Package grading is one grading from end to end: fetch the submission, build it, run the suite
-// in the sandbox, judge the observations, and assemble the report.
+// Package grading is one grading from end to end: fetch the submission, build it, review its
+// code and run the suite in the sandbox, all captured as evidence (Capture); then judge the
+// evidence into a report (grader/judge), which needs nothing but the evidence.
 package grading
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/itsm-grader/grader/fixtures/exercise"
 	"github.com/itsm-grader/grader/grader/build"
-	"github.com/itsm-grader/grader/grader/checks"
-	"github.com/itsm-grader/grader/grader/finding"
+	"github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/intake"
+	"github.com/itsm-grader/grader/grader/judge"
 	"github.com/itsm-grader/grader/grader/report"
 	"github.com/itsm-grader/grader/grader/review"
 	"github.com/itsm-grader/grader/grader/runner"
 	"github.com/itsm-grader/grader/grader/static"
 	"github.com/itsm-grader/grader/grader/suite"
-	"github.com/itsm-grader/grader/harness/journal"
+	"github.com/itsm-grader/grader/grader/version"
 )
 
-// Sandbox runs scenarios and the static analyzer (satisfied by *sandbox.Sandbox).
+// Sandbox runs scenarios and one-off tools (the bundler, the analyzer): *sandbox.Sandbox.
 type Sandbox interface {
 	runner.Sandbox
 	static.Tool
@@ -47,14 +48,33 @@ type Options struct {
 	Logger      *slog.Logger
 }
 
-// Grade grades one submission. The error is about grading failing (the engine, the disk); a
-// submission that does not build gets a report saying so.
+// Grade grades one submission: Capture, then judge.Judge. The error is about grading failing
+// (the engine, the disk); a submission that does not build gets a report saying so.
 func Grade(ctx context.Context, opts Options) (*report.Report, error) {
+	ev, err := Capture(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return judge.Judge(ev, time.Now())
+}
+
+// Capture observes one submission: it fetches, builds and reviews it, and runs the suite, and
+// returns everything observed as evidence.
+func Capture(ctx context.Context, opts Options) (*evidence.Evidence, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Scenarios == nil {
 		opts.Scenarios = suite.Default()
+	}
+	suiteVersion, err := suite.Version(opts.Scenarios)
+	if err != nil {
+		return nil, err
+	}
+	ev := &evidence.Evidence{
+		SchemaVersion: evidence.SchemaVersion, CapturedAt: time.Now().UTC(),
+		Versions:   evidence.Versions{Grader: version.Grader(), Suite: suiteVersion, Rules: judge.RulesVersion},
+		Submission: evidence.Submission{Source: opts.Source, Ref: opts.Ref},
 	}
 	work, err := os.MkdirTemp("", "itsm-grade-")
 	if err != nil {
@@ -65,6 +85,7 @@ func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	ev.Submission.Commit = sub.Commit
 	var b *build.Bundle
 	if failure == nil {
 		b, failure, err = build.Build(ctx, opts.Sandbox, sub.Dir, build.Options{Workdir: work, Registry: opts.Registry, Cache: opts.NPMCache, Logger: opts.Logger})
@@ -72,40 +93,25 @@ func Grade(ctx context.Context, opts Options) (*report.Report, error) {
 			return nil, fmt.Errorf("build submission: %w", err)
 		}
 	}
+	ev.Build = buildEvidence(b, failure)
 	// Everything read from the submission from here on is read from the host's own copy: the
 	// build's (with its installed node_modules) where it got that far, else the intake's.
 	copied := build.SourceDir(work)
 	if st, err := os.Stat(copied); err != nil || !st.IsDir() {
 		copied = sub.Dir
 	}
-	track := review.Track(copied)
-	meta := report.Submission{Source: opts.Source, Ref: sub.Ref, Commit: sub.Commit, Track: track}
 	// The static review runs before the scenarios, never beside them: its compile is a burst of
 	// CPU that would add noise to the runs' timing.
-	staticFindings, staticInfo, err := staticReview(ctx, opts, copied)
-	if err != nil {
+	if ev.Static, err = staticReview(ctx, opts, copied); err != nil {
 		return nil, err
 	}
-	var rep *report.Report
-	if failure != nil {
-		rep = buildFailed(meta, failure, staticFindings, copied, track)
-	} else {
-		captured, err := runner.Run(ctx, opts.Sandbox, b, opts.Scenarios, runner.Options{Concurrency: opts.Concurrency, Progress: opts.Progress})
+	if failure == nil {
+		ev.Runs, err = runner.Run(ctx, opts.Sandbox, b, opts.Scenarios, runner.Options{Concurrency: opts.Concurrency, Progress: opts.Progress})
 		if err != nil {
 			return nil, err
 		}
-		obs, err := checks.Observe(captured)
-		if err != nil {
-			return nil, err
-		}
-		info := report.Build{OK: true, Dependencies: b.Dependencies, TookMS: b.Took.Milliseconds()}
-		for _, w := range b.Warnings {
-			info.Messages = append(info.Messages, checks.Clean(w.String()))
-		}
-		rep = report.New(meta, info, joined(checks.Run(obs), staticFindings, copied, track), runs(obs), time.Now())
 	}
-	rep.Static = staticInfo
-	return rep, nil
+	return ev, nil
 }
 
 // fetch lays the submission out in the work directory. A submission the intake refuses (a link,
@@ -123,97 +129,53 @@ func fetch(ctx context.Context, opts Options, work string) (*intake.Submission, 
 	return sub, nil, nil
 }
 
-// staticReview runs the analyzer over the build's copy of the submission and judges its facts.
-// An analyzer that fails on this submission leaves the static findings n/a with the reason; a
-// missing toolchain or a failing engine fails the grading.
-func staticReview(ctx context.Context, opts Options, dir string) ([]finding.Finding, *report.Static, error) {
+func buildEvidence(b *build.Bundle, f *build.Failure) evidence.Build {
+	if f != nil {
+		out := evidence.Build{Stage: f.Stage, Summary: f.Summary}
+		for _, m := range f.Messages {
+			out.Messages = append(out.Messages, evidence.Message(m))
+		}
+		return out
+	}
+	out := evidence.Build{OK: true, Dependencies: b.Dependencies, TookMS: b.Took.Milliseconds()}
+	for _, w := range b.Warnings {
+		out.Warnings = append(out.Warnings, evidence.Message(w))
+	}
+	return out
+}
+
+// staticReview runs the analyzer over the host's copy of the submission and gathers the files
+// the rules read. An analyzer that fails on this submission is recorded with the reason (its
+// findings are then n/a); a missing toolchain or a failing engine fails the grading.
+func staticReview(ctx context.Context, opts Options, dir string) (evidence.Static, error) {
+	var out evidence.Static
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		out.Failure = "the submission could not be copied, so there is no code to read"
+		return out, nil
+	}
+	src, err := review.Gather(dir)
+	if err != nil {
+		return out, fmt.Errorf("static review: %w", err)
+	}
+	if out.Sources, err = json.Marshal(src); err != nil {
+		return out, fmt.Errorf("static review: %w", err)
+	}
 	fields, err := exercise.TargetFields()
 	if err != nil {
-		return nil, nil, err
+		return out, err
 	}
-	in := &review.Input{Dir: dir}
-	info := &report.Static{}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		in.Failure = "the submission could not be copied, so there is no code to read"
-		info.Error = in.Failure
-		return review.Review(in), info, nil
-	}
-	facts, err := static.Analyze(ctx, opts.Sandbox, dir, static.Options{Toolchain: opts.Toolchain, Fields: fields})
+	fs, err := static.Analyze(ctx, opts.Sandbox, dir, static.Options{Toolchain: opts.Toolchain, Fields: fields})
 	switch {
 	case errors.Is(err, static.ErrAnalyzer):
 		opts.Logger.Warn("static review", "err", err)
-		in.Failure = checks.Clean(err.Error())
-		info.Error = in.Failure
+		out.Failure = err.Error()
+		return out, nil
 	case err != nil:
-		return nil, nil, fmt.Errorf("static review: %w", err)
-	default:
-		in.Facts = facts
-		info.TypeScript, info.TookMS = checks.Clean(facts.TypeScript), facts.Took.Milliseconds()
-		for _, f := range facts.Files {
-			info.Files++
-			info.Lines += f.Lines
-		}
+		return out, fmt.Errorf("static review: %w", err)
 	}
-	return review.Review(in), info, nil
-}
-
-// joined puts measured and static findings together, judges the AI rationale against both, and
-// relates each static finding to its measured counterparts.
-func joined(measured, staticFindings []finding.Finding, dir, track string) []finding.Finding {
-	all := append(append([]finding.Finding{}, measured...), staticFindings...)
-	all = append(all, review.Rationale(dir, track, all))
-	review.Join(all)
-	return all
-}
-
-func buildFailed(meta report.Submission, f *build.Failure, staticFindings []finding.Finding, dir, track string) *report.Report {
-	info := report.Build{Stage: f.Stage, Summary: checks.Clean(f.Summary)}
-	for _, m := range f.Messages {
-		for _, l := range strings.Split(strings.TrimRight(m.String(), "\n"), "\n") {
-			info.Messages = append(info.Messages, checks.Clean(l))
-		}
+	if out.Facts, err = json.Marshal(fs); err != nil {
+		return out, fmt.Errorf("static review: %w", err)
 	}
-	contract := checks.BuildFailed(fmt.Sprintf("the submission did not build (%s): %s", f.Stage, info.Summary), info.Messages)
-	findings := append([]finding.Finding{contract}, checks.NotApplicable("the submission did not build, so nothing ran", "build.contract")...)
-	return report.New(meta, info, joined(findings, staticFindings, dir, track), nil, time.Now())
-}
-
-// runs summarises each run for the report's timelines.
-func runs(obs checks.Observations) []report.Run {
-	var out []report.Run
-	for _, o := range obs {
-		r := report.Run{Scenario: o.Scenario, Trial: o.Trial, ExitCode: o.Process.ExitCode, TimedOut: o.Process.TimedOut,
-			OOMKilled: o.Process.OOMKilled, WallMS: o.Process.Wall.Milliseconds(), Outcome: o.Outcome.Kind}
-		if o.Process.CPUKnown {
-			r.CPUMS = o.Process.CPU.Milliseconds()
-		}
-		if o.Journal != nil {
-			r.Tickets = len(o.Journal.Tickets)
-			r.Attempts = attempts(o.Journal)
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-func attempts(l *journal.Log) []report.Attempt {
-	var out []report.Attempt
-	var t0 int64 = -1
-	for _, r := range l.Requests {
-		subject := r.Ticket
-		switch {
-		case r.Endpoint == "source.list" && r.Offset != nil:
-			subject = fmt.Sprintf("page %d", *r.Offset)
-		case subject == "":
-			continue
-		}
-		if t0 < 0 {
-			t0 = r.ArrivalUS
-		}
-		out = append(out, report.Attempt{
-			Subject: checks.Clean(subject), StartMS: (r.ArrivalUS - t0) / 1000, EndMS: (r.EndUS - t0) / 1000,
-			Status: r.Status, Fault: r.Fault, Outcome: r.Outcome, EndedBy: r.EndedBy, Created: r.Created != "", Replay: r.Replayed,
-		})
-	}
-	return out
+	out.TypeScript, out.TookMS = fs.TypeScript, fs.Took.Milliseconds()
+	return out, nil
 }

@@ -22,6 +22,9 @@ import (
 // gradings in parallel, and requires every verdict to be identical every time. It also reports
 // how much each measured number moved between rounds: the noise the thresholds stand against.
 // It runs only with GRADER_STABILITY=1 (make stability): it takes tens of minutes.
+// GRADER_CORPUS=a,b limits it to some submissions. GRADER_STABILITY_HOG=1 keeps one core busy
+// with unrelated work (a `yes` process, testenv.CPUHog) from the first grading to the end, a
+// stand-in for a slower or shared machine: the verdicts must hold all the same.
 func TestStability(t *testing.T) {
 	if os.Getenv("GRADER_STABILITY") != "1" {
 		t.Skip("set GRADER_STABILITY=1 (make stability)")
@@ -32,8 +35,12 @@ func TestStability(t *testing.T) {
 		require.NoError(t, err)
 	}
 	sb := sandboxtest.New(t)
-	names, err := submissions.Names()
+	names, err := corpus()
 	require.NoError(t, err)
+	require.NotEmpty(t, names, "no calibration submission matches GRADER_CORPUS")
+	if testenv.WantHog() {
+		testenv.CPUHog(t) // stopped in the test's cleanup, passed or failed
+	}
 	type key struct{ sub, finding string }
 	var mu sync.Mutex
 	verdicts := map[key]map[string]int{}
@@ -90,4 +97,28 @@ func TestStability(t *testing.T) {
 	sort.Strings(noise)
 	t.Logf("measured spread across %d rounds:\n%s", rounds, strings.Join(noise, "\n"))
 	require.Empty(t, unstable, "verdicts that changed between rounds")
+}
+
+// corpus is the calibration submissions GRADER_CORPUS names (all of them when it is empty).
+func corpus() ([]string, error) {
+	names, err := submissions.Names()
+	if err != nil {
+		return nil, err
+	}
+	only := map[string]bool{}
+	for _, n := range strings.Split(os.Getenv("GRADER_CORPUS"), ",") {
+		if n != "" {
+			only[n] = true
+		}
+	}
+	if len(only) == 0 {
+		return names, nil
+	}
+	var out []string
+	for _, n := range names {
+		if only[n] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }

@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
+	"path"
 	"regexp"
 	"strings"
 
@@ -105,7 +103,7 @@ func credentialsIn(in *Input) []credentialHit {
 			hits = append(hits, credentialHit{file: s.File, line: s.Line, col: s.Col, what: what, value: s.Value, source: s.Text, test: s.Test})
 		}
 	}
-	return append(hits, scanConfigFiles(in.Dir)...)
+	return append(hits, scanConfigFiles(in.Sources)...)
 }
 
 // credentialValues are the credentials' values, masked wherever any finding quotes them.
@@ -151,47 +149,27 @@ func configFile(name string) bool {
 	case strings.HasPrefix(name, ".env"), name == ".npmrc":
 		return true
 	}
-	ext := filepath.Ext(name)
+	ext := path.Ext(name)
 	return ext == ".json" || ext == ".yaml" || ext == ".yml"
 }
 
 var assignment = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z0-9_./:@-]+)\s*[=:]\s*["']?([^"'#\s]+)["']?\s*(?:#.*)?$`)
 
-// scanConfigFiles reads .env, .npmrc, JSON and YAML files for credentials.
-func scanConfigFiles(root string) []credentialHit {
-	if root == "" {
+// scanConfigFiles reads the gathered .env, .npmrc, JSON and YAML files for credentials.
+func scanConfigFiles(src *Sources) []credentialHit {
+	if src == nil {
 		return nil
 	}
 	var hits []credentialHit
-	n := 0
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
+	for _, f := range src.ConfigFiles {
+		if f.Skipped != "" {
+			continue
 		}
-		if d.IsDir() {
-			if p != root && skipDirs[d.Name()] {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !configFile(d.Name()) || n >= maxConfigFiles {
-			return nil
-		}
-		n++
-		info, err := d.Info()
-		if err != nil || info.Size() > maxConfigFileBytes {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		test := testPath(rel)
-		if filepath.Ext(p) == ".json" {
-			hits = append(hits, scanJSON(rel, data, test)...)
-			return nil
+		data := []byte(f.Data)
+		test := testPath(f.Path)
+		if path.Ext(f.Path) == ".json" {
+			hits = append(hits, scanJSON(f.Path, data, test)...)
+			continue
 		}
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(make([]byte, 64<<10), maxConfigFileBytes)
@@ -201,11 +179,10 @@ func scanConfigFiles(root string) []credentialHit {
 				continue
 			}
 			if what := credential(m[1], m[2]); what != "" {
-				hits = append(hits, credentialHit{file: rel, line: line, col: 1, what: what, value: m[2], source: sc.Text(), test: test})
+				hits = append(hits, credentialHit{file: f.Path, line: line, col: 1, what: what, value: m[2], source: sc.Text(), test: test})
 			}
 		}
-		return nil
-	})
+	}
 	return hits
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -48,10 +47,10 @@ type lockfile struct {
 }
 
 func judgeDependencies(in *Input) finding.Judgement {
-	raw, err := os.ReadFile(filepath.Join(in.Dir, "package.json"))
-	if err != nil {
+	if in.Sources == nil || in.Sources.PackageJSON == "" {
 		return finding.Judged(finding.NA, "no package.json to read")
 	}
+	raw := []byte(in.Sources.PackageJSON)
 	var pkg packageJSON
 	if err := json.Unmarshal(raw, &pkg); err != nil {
 		return finding.Judged(finding.NA, "package.json does not parse: %s", clean(err.Error()))
@@ -65,9 +64,9 @@ func judgeDependencies(in *Input) finding.Judgement {
 		return finding.Judged(finding.Pass, "no runtime dependency: the standard library and Node's fetch do the job").Measure("direct", 0)
 	}
 	transitive := 0
-	if raw, err := os.ReadFile(filepath.Join(in.Dir, "package-lock.json")); err == nil {
+	if in.Sources.PackageLock != "" {
 		var lock lockfile
-		if json.Unmarshal(raw, &lock) == nil {
+		if json.Unmarshal([]byte(in.Sources.PackageLock), &lock) == nil {
 			for k, p := range lock.Packages {
 				if strings.HasPrefix(k, "node_modules/") && !p.Dev {
 					transitive++
@@ -75,7 +74,7 @@ func judgeDependencies(in *Input) finding.Judgement {
 			}
 		}
 	}
-	size := dirSize(filepath.Join(in.Dir, "node_modules"))
+	size := in.Sources.NodeModulesBytes
 	var heavyOnes []string
 	j := finding.Judgement{}
 	for _, n := range names {

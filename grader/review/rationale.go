@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -22,8 +20,11 @@ const (
 const maxDocBytes = 256 << 10
 
 // Track reads `track:` from SUBMISSION.md's front matter (between --- lines at the top).
-func Track(dir string) string {
-	data, err := readDoc(dir, "SUBMISSION.md")
+func Track(src *Sources) string {
+	if src == nil {
+		return TrackUnknown
+	}
+	data, err := doc(src.Submission, "SUBMISSION.md")
 	if err != nil {
 		return TrackUnknown
 	}
@@ -50,27 +51,6 @@ func Track(dir string) string {
 		}
 	}
 	return TrackUnknown
-}
-
-// readDoc reads a document at the submission's root, its name matched case-insensitively.
-func readDoc(dir, name string) ([]byte, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range entries {
-		if strings.EqualFold(e.Name(), name) && e.Type().IsRegular() {
-			info, err := e.Info()
-			if err != nil {
-				return nil, err
-			}
-			if info.Size() > maxDocBytes {
-				return nil, fmt.Errorf("%s is over %d KiB", name, maxDocBytes>>10)
-			}
-			return os.ReadFile(filepath.Join(dir, e.Name()))
-		}
-	}
-	return nil, os.ErrNotExist
 }
 
 var rationaleRule = Rule{
@@ -115,11 +95,11 @@ var claims = []struct {
 
 // Rationale judges ai.rationale for a submission whose other findings (measured and static)
 // are known: a rationale's claims are checked against them.
-func Rationale(dir, track string, others []finding.Finding) finding.Finding {
-	return rationaleRule.finding(judgeRationale(dir, track, others))
+func Rationale(src *Sources, track string, others []finding.Finding) finding.Finding {
+	return rationaleRule.finding(judgeRationale(src, track, others))
 }
 
-func judgeRationale(dir, track string, others []finding.Finding) finding.Judgement {
+func judgeRationale(src *Sources, track string, others []finding.Finding) finding.Judgement {
 	switch track {
 	case TrackManual:
 		return finding.Judged(finding.NA, "the submission is on the manual track (SUBMISSION.md): no AI rationale is asked for")
@@ -127,7 +107,11 @@ func judgeRationale(dir, track string, others []finding.Finding) finding.Judgeme
 	default:
 		return finding.Judged(finding.NA, "the track is unknown: SUBMISSION.md declares neither track: ai nor track: manual")
 	}
-	data, err := readDoc(dir, "RATIONALE.md")
+	var rationale *SourceFile
+	if src != nil {
+		rationale = src.Rationale
+	}
+	data, err := doc(rationale, "RATIONALE.md")
 	if err != nil {
 		return finding.Judged(finding.Fail, "the submission is on the AI-assisted track but has no RATIONALE.md saying what of the assistant's draft was accepted, modified or rejected, and why")
 	}

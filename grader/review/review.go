@@ -9,17 +9,17 @@ import (
 	"strings"
 
 	"github.com/itsm-grader/grader/grader/checks"
+	"github.com/itsm-grader/grader/grader/facts"
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/static"
 )
 
 // Input is what the rules read.
 type Input struct {
 	// Facts are the analyzer's; nil when the review could not run (Failure says why).
-	Facts   *static.Facts
+	Facts   *facts.Facts
 	Failure string
-	// Dir is the submission's root (the build's scratch copy, with node_modules where installed).
-	Dir string
+	// Sources are the submission's files the rules read (Gather, at capture).
+	Sources *Sources
 }
 
 // Rule is one static rule.
@@ -90,7 +90,7 @@ func located(file string, line, col int, text, source string) finding.Evidence {
 	return ev
 }
 
-func at(h static.Hit, text string) finding.Evidence {
+func at(h facts.Hit, text string) finding.Evidence {
 	return located(h.File, h.Line, h.Col, text, h.Text)
 }
 

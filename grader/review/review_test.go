@@ -447,7 +447,7 @@ func TestRulesOnRealTypeScript(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			got := map[string]finding.Verdict{}
 			summaries := map[string]string{}
-			for _, f := range review.Review(&review.Input{Facts: &facts[i], Dir: dirs[i]}) {
+			for _, f := range review.Review(&review.Input{Facts: &facts[i], Sources: gathered(t, dirs[i])}) {
 				got[f.ID] = f.Verdict
 				summaries[f.ID] = f.Summary
 				require.Equal(t, finding.Static, f.Kind)
@@ -464,7 +464,7 @@ func TestRulesOnRealTypeScript(t *testing.T) {
 			}
 			sort.Strings(diffs)
 			require.Empty(t, diffs)
-			for _, f := range review.Review(&review.Input{Facts: &facts[i], Dir: dirs[i]}) {
+			for _, f := range review.Review(&review.Input{Facts: &facts[i], Sources: gathered(t, dirs[i])}) {
 				if f.ID == "static.separation" {
 					require.Equal(t, float64(c.mixed), f.Measured["mixed_functions"], f.Summary)
 				}
@@ -504,11 +504,19 @@ func TestTaintRulesOnTheCorpus(t *testing.T) {
 	require.NoError(t, err)
 	for i, name := range names {
 		t.Run(name, func(t *testing.T) {
-			for _, f := range review.Review(&review.Input{Facts: &facts[i], Dir: dirs[i]}) {
+			for _, f := range review.Review(&review.Input{Facts: &facts[i], Sources: gathered(t, dirs[i])}) {
 				if want, ok := corpus[name].Expect[f.ID]; ok && (f.ID == "static.secret_logged" || f.ID == "static.hardcoded_credential") {
 					require.Equal(t, want, string(f.Verdict), "%s: %s", f.ID, f.Summary)
 				}
 			}
 		})
 	}
+}
+
+// gathered reads a submission's sources as a grading captures them.
+func gathered(t *testing.T, dir string) *review.Sources {
+	t.Helper()
+	src, err := review.Gather(dir)
+	require.NoError(t, err)
+	return src
 }

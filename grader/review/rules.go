@@ -3,13 +3,11 @@ package review
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
+	"github.com/itsm-grader/grader/grader/facts"
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/static"
 )
 
 var typecheckRule = Rule{
@@ -24,8 +22,8 @@ func judgeTypecheck(in *Input) finding.Judgement {
 	if !f.EntryFound {
 		return finding.Judged(finding.Fail, "src/index.ts is missing: there is no program to check")
 	}
-	var syntax, other, excused []static.Diagnostic
-	typesFromDev := devTypes(in.Dir)
+	var syntax, other, excused []facts.Diagnostic
+	typesFromDev := devTypes(in.Sources)
 	for _, d := range f.Diagnostics {
 		switch {
 		case d.Syntactic:
@@ -36,7 +34,7 @@ func judgeTypecheck(in *Input) finding.Judgement {
 			other = append(other, d)
 		}
 	}
-	diag := func(d static.Diagnostic) finding.Evidence {
+	diag := func(d facts.Diagnostic) finding.Evidence {
 		return located(d.File, d.Line, d.Col, fmt.Sprintf("TS%d: %s", d.Code, d.Message), "")
 	}
 	if len(syntax) > 0 {
@@ -84,11 +82,11 @@ func quotedModule(msg string) string {
 // devTypes are the packages whose declarations the submission takes from an @types
 // devDependency: the grader installs runtime dependencies only, so their absence is ours, not
 // the candidate's.
-func devTypes(dir string) map[string]bool {
-	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))
-	if err != nil {
+func devTypes(src *Sources) map[string]bool {
+	if src == nil || src.PackageJSON == "" {
 		return nil
 	}
+	raw := []byte(src.PackageJSON)
 	var pkg struct {
 		Dev map[string]string `json:"devDependencies"`
 	}
@@ -112,7 +110,7 @@ var tlsRule = Rule{
 	Indicator: finding.AIRisks, Related: []string{"tls.verification", "secrets.transport"}, Mirror: "tls.verification",
 	Question: "Why is this switch in the code, and what would you do instead when a server's certificate does not verify?",
 	Judge: func(in *Input) finding.Judgement {
-		hits, tests := nonTest(in.Facts.TLS, func(h static.Hit) bool { return h.Test })
+		hits, tests := nonTest(in.Facts.TLS, func(h facts.Hit) bool { return h.Test })
 		if len(hits) == 0 {
 			j := finding.Judged(finding.Pass, "nothing in the client's code switches certificate verification off")
 			if tests > 0 {
@@ -134,7 +132,7 @@ var secretLogRule = Rule{
 	Indicator: finding.HardcodedOrLogged, Related: []string{"secrets.output"}, Mirror: "secrets.output",
 	Question: "What exactly does this log line print when it runs, and who can read those logs?",
 	Judge: func(in *Input) finding.Judgement {
-		hits, _ := nonTest(in.Facts.SecretLogs, func(h static.Hit) bool { return h.Test })
+		hits, _ := nonTest(in.Facts.SecretLogs, func(h facts.Hit) bool { return h.Test })
 		if len(hits) == 0 {
 			return finding.Judged(finding.Pass, "%s; none receives a token, a headers or configuration object, or an error carrying them",
 				plural(in.Facts.LogCalls, "logging call", "logging calls")).Measure("logging_calls", float64(in.Facts.LogCalls))
@@ -153,7 +151,7 @@ var busyWaitRule = Rule{
 	Indicator: finding.BlockingLoops, Related: []string{"wait.blocking"}, Mirror: "wait.blocking",
 	Question: "What does this loop do to every other request in flight while it waits?",
 	Judge: func(in *Input) finding.Judgement {
-		var spins []static.Loop
+		var spins []facts.Loop
 		for _, l := range in.Facts.Loops {
 			if l.Clock && !l.Awaits && !l.Test {
 				spins = append(spins, l)
@@ -176,7 +174,7 @@ var unboundedRetryRule = Rule{
 	Indicator: finding.FixedRetryLogic, Related: []string{"retry.bounded"}, Mirror: "retry.bounded",
 	Question: "If the target stayed down for an hour, when would this loop stop, and what would it have done meanwhile?",
 	Judge: func(in *Input) finding.Judgement {
-		var retries, unbounded []static.Loop
+		var retries, unbounded []facts.Loop
 		for _, l := range in.Facts.Loops {
 			if l.Retry && !l.Test {
 				retries = append(retries, l)
@@ -185,7 +183,7 @@ var unboundedRetryRule = Rule{
 				}
 			}
 		}
-		options, _ := nonTest(in.Facts.RetryOptions, func(h static.Hit) bool { return h.Test })
+		options, _ := nonTest(in.Facts.RetryOptions, func(h facts.Hit) bool { return h.Test })
 		if len(unbounded) > 0 || len(options) > 0 {
 			var j finding.Judgement
 			if len(unbounded) > 0 {
@@ -202,7 +200,7 @@ var unboundedRetryRule = Rule{
 			}
 			return j.Measure("retry_loops", float64(len(retries))).Measure("unbounded", float64(len(unbounded)+len(options)))
 		}
-		libs, _ := nonTest(in.Facts.RetryLibraries, func(h static.Hit) bool { return h.Test })
+		libs, _ := nonTest(in.Facts.RetryLibraries, func(h facts.Hit) bool { return h.Test })
 		if len(retries) == 0 && len(libs) == 0 {
 			return finding.Judged(finding.Pass, "no retry loop was found (whether the client retries at all is retry.transient's to say)").Measure("retry_loops", 0)
 		}
@@ -226,8 +224,8 @@ var noTimeoutRule = Rule{
 	Indicator: finding.TimesOut, Related: []string{"timeout.request"}, Mirror: "timeout.request",
 	Question: "What happens to this request, and to the whole sync, when the server accepts the connection and never answers?",
 	Judge: func(in *Input) finding.Judgement {
-		reqs, _ := nonTest(in.Facts.Requests, func(r static.Request) bool { return r.Test })
-		timeouts, _ := nonTest(in.Facts.Timeouts, func(h static.Hit) bool { return h.Test })
+		reqs, _ := nonTest(in.Facts.Requests, func(r facts.Request) bool { return r.Test })
+		timeouts, _ := nonTest(in.Facts.Timeouts, func(h facts.Hit) bool { return h.Test })
 		if len(reqs) == 0 {
 			return finding.Judged(finding.NA, "no request call was recognised (fetch, node:http(s), axios, got, ky, undici, superagent): nothing to judge")
 		}
@@ -235,7 +233,7 @@ var noTimeoutRule = Rule{
 		for _, t := range timeouts {
 			libraryTimeout = libraryTimeout || t.Kind == "timeout option"
 		}
-		var open []static.Request
+		var open []facts.Request
 		for _, r := range reqs {
 			bounded := r.Bounded || (r.Passed && len(timeouts) > 0) || (libraryTimeout && r.API != "fetch" && !strings.HasPrefix(r.API, "node:"))
 			if !bounded {
@@ -266,7 +264,7 @@ var unsafeTypesRule = Rule{
 	Indicator: finding.MappingEdges, Related: []string{"mapping.accuracy"},
 	Question: "What happens in this code when the API returns a field as null, or leaves it out?",
 	Judge: func(in *Input) finding.Judgement {
-		var external []static.Hit
+		var external []facts.Hit
 		explicit := 0
 		for _, h := range in.Facts.Unsafe {
 			if h.Test {
@@ -294,7 +292,7 @@ var unsafeTypesRule = Rule{
 	},
 }
 
-func describeUnsafe(h static.Hit) string {
+func describeUnsafe(h facts.Hit) string {
 	switch h.Kind {
 	case "any-external":
 		return clean(h.Detail)

@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/itsm-grader/grader/grader/facts"
 	"github.com/itsm-grader/grader/grader/finding"
-	"github.com/itsm-grader/grader/grader/static"
 )
 
 var separationRule = Rule{
@@ -22,7 +22,7 @@ var concerns = []string{"mapping", "transport", "retry"}
 // and the module graph between them.
 func judgeSeparation(in *Input) finding.Judgement {
 	f := in.Facts
-	byID := map[int]static.Function{}
+	byID := map[int]facts.Function{}
 	callers := map[int][]string{}
 	for _, fn := range f.Functions {
 		byID[fn.ID] = fn
@@ -32,8 +32,8 @@ func judgeSeparation(in *Input) finding.Judgement {
 			callers[c] = append(callers[c], fn.Name)
 		}
 	}
-	holders := map[string][]static.Function{}
-	var mixed []static.Function
+	holders := map[string][]facts.Function{}
+	var mixed []facts.Function
 	modules := map[string]bool{}
 	for _, fn := range f.Functions {
 		if len(fn.Roles) == 0 {

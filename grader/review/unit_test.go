@@ -72,9 +72,10 @@ func TestTrack(t *testing.T) {
 	} {
 		dir := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "SUBMISSION.md"), []byte(content), 0o644))
-		require.Equal(t, want, Track(dir), content)
+		require.Equal(t, want, Track(mustGather(t, dir)), content)
 	}
-	require.Equal(t, TrackUnknown, Track(t.TempDir()))
+	require.Equal(t, TrackUnknown, Track(mustGather(t, t.TempDir())))
+	require.Equal(t, TrackUnknown, Track(nil))
 }
 
 func TestRationale(t *testing.T) {
@@ -110,7 +111,7 @@ func TestRationale(t *testing.T) {
 			if c.doc != "" {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, "RATIONALE.md"), []byte(c.doc), 0o644))
 			}
-			f := Rationale(dir, c.track, c.others)
+			f := Rationale(mustGather(t, dir), c.track, c.others)
 			require.Equal(t, c.want, f.Verdict, f.Summary)
 			require.Equal(t, "ai.rationale", f.ID)
 		})
@@ -132,4 +133,11 @@ func TestJoinRelatesAndNotesDisagreement(t *testing.T) {
 	require.Contains(t, fs[2].Summary, "the runs never took this path: tls.verification passes")
 	require.Equal(t, "static.tls_disabled", fs[0].Related[0].ID)
 	require.Contains(t, fs[3].Summary, "yet wait.blocking fails")
+}
+
+func mustGather(t *testing.T, dir string) *Sources {
+	t.Helper()
+	src, err := Gather(dir)
+	require.NoError(t, err)
+	return src
 }

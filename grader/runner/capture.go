@@ -28,9 +28,7 @@ func capture(j job, tok *secrets.Tokens, marker string, res *sandbox.Result) evi
 	for _, f := range res.TmpFiles {
 		file := evidence.File{Path: f.Path, Type: f.Type, Size: f.Size, LinkTarget: f.LinkTarget, Data: string(f.Data), Truncated: f.Truncated}
 		raw = append(raw, file)
-		for _, l := range tok.Find(file.Data+" "+file.Path+" "+file.LinkTarget, "/tmp/"+f.Path) {
-			r.Leaks = append(r.Leaks, evidence.Leak{Where: l.Where, Token: l.Token, Form: l.Form})
-		}
+		r.Leaks = append(r.Leaks, leaksIn(tok, file.Data+" "+file.Path+" "+file.LinkTarget, "/tmp/"+f.Path, 0)...)
 		file.Path, file.LinkTarget, file.Data = tok.Redact(file.Path), tok.Redact(file.LinkTarget), tok.Redact(file.Data)
 		r.TmpFiles = append(r.TmpFiles, file)
 	}
@@ -46,8 +44,23 @@ func capture(j job, tok *secrets.Tokens, marker string, res *sandbox.Result) evi
 func streamLeaks(tok *secrets.Tokens, stream string, data []byte) []evidence.Leak {
 	var out []evidence.Leak
 	for i, line := range strings.Split(string(data), "\n") {
-		for _, l := range tok.Find(line, stream) {
-			out = append(out, evidence.Leak{Where: stream, Line: i + 1, Token: l.Token, Form: l.Form})
+		out = append(out, leaksIn(tok, line, stream, i+1)...)
+	}
+	return out
+}
+
+// leaksIn finds either token in s: whole or encoded (Find), or else a fragment of it (at least
+// 8 of its characters, 4 of them random: secrets.Fragments), which judging weighs apart.
+func leaksIn(tok *secrets.Tokens, s, where string, line int) []evidence.Leak {
+	var out []evidence.Leak
+	found := map[string]bool{}
+	for _, l := range tok.Find(s, where) {
+		out = append(out, evidence.Leak{Where: where, Line: line, Token: l.Token, Form: l.Form})
+		found[l.Token] = true
+	}
+	for _, f := range tok.Fragments(s) {
+		if !found[f.Token] {
+			out = append(out, evidence.Leak{Where: where, Line: line, Token: f.Token, Form: "fragment", Random: f.Random})
 		}
 	}
 	return out

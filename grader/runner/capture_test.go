@@ -83,13 +83,14 @@ func TestCaptureFindsTokensThenRedactsThem(t *testing.T) {
 	tok := secrets.New("src_aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "tgt_bbbbbbbbbbbbbbbbbbbbbbbbbbbb")
 	res := &sandbox.Result{
 		Stdout:   sandbox.Output{Data: []byte("starting\nusing Bearer tgt_bbbbbbbbbbbbbbbbbbbbbbbbbbbb\n@@m {\"kind\":\"rejected\",\"error\":\"401 for src_aaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"ms\":5}\n")},
-		Stderr:   sandbox.Output{Data: []byte("warn\n")},
+		Stderr:   sandbox.Output{Data: []byte("warn\nconfigured with tgt_bbbbbb…\n")},
 		TmpFiles: []sandbox.File{{Path: "debug.log", Type: "file", Data: []byte("token=src_aaaaaaaaaaaaaaaaaaaaaaaaaaaa")}},
 	}
 	r := capture(testJob(), tok, "@@m", res)
 	require.Equal(t, []evidence.Leak{
 		{Where: "stdout", Line: 2, Token: "target", Form: "plain"},
 		{Where: "stdout", Line: 3, Token: "source", Form: "plain"},
+		{Where: "stderr", Line: 2, Token: "target", Form: "fragment", Random: 6},
 		{Where: "/tmp/debug.log", Token: "source", Form: "plain"},
 	}, r.Leaks)
 	require.Equal(t, "rejected", r.Outcome.Kind, "the driver's record is read before redaction")
@@ -97,7 +98,7 @@ func TestCaptureFindsTokensThenRedactsThem(t *testing.T) {
 	raw, err := json.Marshal(r)
 	require.NoError(t, err)
 	require.NotContains(t, string(raw), "aaaaaaaaaaaa")
-	require.NotContains(t, string(raw), "bbbbbbbbbbbb")
+	require.NotContains(t, string(raw), "tgt_bbbb", "fragments are redacted too")
 	require.Equal(t, "name: happy\n", r.Plan)
 	require.Equal(t, int64(7), r.Seed)
 }

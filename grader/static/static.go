@@ -17,6 +17,7 @@ import (
 
 	"github.com/evanw/esbuild/pkg/api"
 
+	"github.com/itsm-grader/grader/grader/facts"
 	"github.com/itsm-grader/grader/sandbox"
 )
 
@@ -67,7 +68,7 @@ var ErrNoToolchain = errors.New("the TypeScript toolchain is not installed (run 
 // installed node_modules where there are some) and returns its facts. The error is about the
 // review failing to run (no toolchain, the engine; ErrAnalyzer: the analyzer itself), not
 // about the code.
-func Analyze(ctx context.Context, tool Tool, dir string, opts Options) (*Facts, error) {
+func Analyze(ctx context.Context, tool Tool, dir string, opts Options) (*facts.Facts, error) {
 	facts, err := AnalyzeAll(ctx, tool, []string{dir}, opts)
 	if err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func Analyze(ctx context.Context, tool Tool, dir string, opts Options) (*Facts, 
 
 // AnalyzeAll analyzes several submissions in one container (the compiler's library files are
 // parsed once): facts come back in the order of dirs.
-func AnalyzeAll(ctx context.Context, tool Tool, dirs []string, opts Options) ([]Facts, error) {
+func AnalyzeAll(ctx context.Context, tool Tool, dirs []string, opts Options) ([]facts.Facts, error) {
 	if _, err := os.Stat(filepath.Join(opts.Toolchain, "typescript", "package.json")); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrNoToolchain, opts.Toolchain)
 	}
@@ -118,7 +119,7 @@ func AnalyzeAll(ctx context.Context, tool Tool, dirs []string, opts Options) ([]
 	return decode(res, len(dirs))
 }
 
-func decode(res *sandbox.ToolResult, projects int) ([]Facts, error) {
+func decode(res *sandbox.ToolResult, projects int) ([]facts.Facts, error) {
 	switch {
 	case res.TimedOut:
 		return nil, fmt.Errorf("%w: timed out after %v", ErrAnalyzer, res.Wall.Round(time.Second))
@@ -129,7 +130,7 @@ func decode(res *sandbox.ToolResult, projects int) ([]Facts, error) {
 	case res.Stdout.Truncated:
 		return nil, fmt.Errorf("%w: output over %d bytes", ErrAnalyzer, len(res.Stdout.Data))
 	}
-	var out Output
+	var out facts.Output
 	dec := json.NewDecoder(bytes.NewReader(res.Stdout.Data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {

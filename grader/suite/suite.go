@@ -22,12 +22,14 @@ type Scenario struct {
 func Default() []Scenario {
 	return []Scenario{
 		{Name: "outage", Trials: 1, Budget: 90 * time.Second},
+		{Name: "slow-commit", Trials: 1, Budget: 60 * time.Second},
 		{Name: "hang", Trials: 1, Budget: 75 * time.Second, TimingSensitive: true},
 		{Name: "lost-response-hang", Trials: 1, Budget: 75 * time.Second},
 		{Name: "backoff", Trials: 3, Budget: 75 * time.Second, TimingSensitive: true},
 		{Name: "rate-limit-date", Trials: 1, Budget: 60 * time.Second, TimingSensitive: true},
 		{Name: "rate-limit-seconds", Trials: 1, Budget: 60 * time.Second, TimingSensitive: true},
 		{Name: "happy", Trials: 1, Budget: 60 * time.Second},
+		{Name: "slow-target", Trials: 1, Budget: 60 * time.Second},
 		{Name: "transient-5xx", Trials: 1, Budget: 60 * time.Second},
 		{Name: "source-faults", Trials: 1, Budget: 75 * time.Second},
 		{Name: "reset-empty", Trials: 1, Budget: 60 * time.Second},

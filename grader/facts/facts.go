@@ -1,4 +1,7 @@
-package static
+// Package facts is what the static review's analyzer reports about a submission (the
+// TypeScript compiler's view of its code, run in the sandbox by grader/static): plain data,
+// kept with a grading's evidence and judged by grader/review.
+package facts
 
 import "time"
 

@@ -1,0 +1,162 @@
+package checks
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/itsm-grader/grader/grader/finding"
+	"github.com/itsm-grader/grader/harness/journal"
+)
+
+var statusWord = regexp.MustCompile(`\b(5\d\d|4\d\d)\b`)
+
+var loggingErrors = Check{
+	ID: "logging.errors", Title: "Logs failures with enough context to act on", Severity: finding.Low,
+	Indicator: finding.RetryAndLogging,
+	Question:  "It's 3 a.m. and the sync failed for some tickets. What does your log tell the on-call engineer?",
+	Judge: func(obs Observations) finding.Judgement {
+		if j, ok := missing(obs, "transient-5xx"); ok {
+			return j
+		}
+		o := obs.Of("transient-5xx")[0]
+		out := outputLines(o)
+		faulted, logged, mentioned := 0, 0, 0
+		var good, bad []string
+		for _, id := range sortedKeys(creates(o)) {
+			for _, r := range creates(o)[id] {
+				if r.Fault == "" {
+					continue
+				}
+				faulted++
+				status := strconv.Itoa(r.Status)
+				hit, withID := "", false
+				for _, l := range out {
+					if strings.Contains(l, id) && strings.Contains(l, status) {
+						hit = l
+						break
+					}
+					if !withID && (strings.Contains(l, id) || strings.Contains(l, status)) {
+						withID = true
+					}
+				}
+				if hit != "" {
+					logged++
+					if len(good) < 2 {
+						good = append(good, Clean(hit))
+					}
+				} else if withID {
+					mentioned++
+				} else if len(bad) < 2 {
+					bad = append(bad, fmt.Sprintf("nothing names %s with its %s", id, status))
+				}
+			}
+		}
+		silent := silentFailures(obs)
+		j := finding.Judgement{}.Measure("failures", float64(faulted)).Measure("logged_with_context", float64(logged)).
+			Measure("silent", float64(len(silent)))
+		switch {
+		case faulted == 0:
+			j.Verdict, j.Summary = finding.NA, "no failure to log"
+		case float64(logged) >= loggedShare*float64(faulted) && len(silent) > 0:
+			j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("%d of %d failed attempts logged with the ticket and the status, but %d failure(s) elsewhere left no line of their own (a give-up, a source page)", logged, faulted, len(silent))
+			j = j.With(evidence(o, "for example", good...)).With(capEvidence(silent, 4)...)
+		case float64(logged) >= loggedShare*float64(faulted):
+			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("%d of %d failed attempts logged with the ticket and the status", logged, faulted)
+			j = j.With(evidence(o, "for example", good...))
+		case logged+mentioned > 0 || anyFailureWords(out):
+			j.Verdict, j.Summary = finding.Warn, fmt.Sprintf("failures are logged, but only %d of %d name both the ticket and the status", logged, faulted)
+			j = j.With(evidence(o, "what the log says", append(good, bad...)...))
+		default:
+			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("none of the %d failed attempts left a trace in the output", faulted)
+		}
+		return j
+	},
+}
+
+func anyFailureWords(out []string) bool {
+	for _, l := range out {
+		low := strings.ToLower(l)
+		if statusWord.MatchString(l) || strings.Contains(low, "retry") || strings.Contains(low, "error") || strings.Contains(low, "fail") {
+			return true
+		}
+	}
+	return false
+}
+
+// silentFailures finds failures that left fewer lines in the output than they were failures:
+// tickets given up in outage and permanent-4xx (a client that logs only before retrying says
+// nothing when it stops), and source pages in source-faults, which must be logged with their
+// offset. The brief asks for every failure to be logged.
+func silentFailures(obs Observations) []finding.Evidence {
+	var out []finding.Evidence
+	for _, name := range []string{"outage", "permanent-4xx"} {
+		for _, o := range obs.Of(name) {
+			lines := outputLines(o)
+			for _, id := range sortedKeys(creates(o)) {
+				failures := failed(creates(o)[id])
+				if failures == 0 || len(o.Journal.TicketsFor(id)) > 0 {
+					continue
+				}
+				if n := naming(lines, id); n < failures {
+					out = append(out, evidence(o, fmt.Sprintf("%s failed %d time(s) and was given up, but %d line(s) name it", id, failures, n)))
+				}
+			}
+		}
+	}
+	for _, o := range obs.Of("source-faults") {
+		lines := outputLines(o)
+		for subject, rs := range subjects(o) {
+			if rs[0].Endpoint != "source.list" || rs[0].Offset == nil {
+				continue
+			}
+			failures := failed(rs)
+			if failures == 0 {
+				continue
+			}
+			if n := namingPage(lines, *rs[0].Offset); n < failures {
+				out = append(out, evidence(o, fmt.Sprintf("the source %s failed %d time(s), but %d line(s) name its offset", subject, failures, n)))
+			}
+		}
+	}
+	return out
+}
+
+// failed counts a subject's attempts that failed (a fault the client saw, or an error status).
+func failed(rs []journal.Request) int {
+	n := 0
+	for _, r := range rs {
+		if r.Fault != "" && r.Fault != "slow" || r.Status >= 400 {
+			n++
+		}
+	}
+	return n
+}
+
+// naming counts output lines that name an incident.
+func naming(lines []string, id string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.Contains(l, id) {
+			n++
+		}
+	}
+	return n
+}
+
+// pageWord says a line is about paging the source.
+var pageWord = regexp.MustCompile(`(?i)page|offset|source|incident`)
+
+// namingPage counts output lines that name a source page by its offset: the number as a word in
+// a line about the source.
+func namingPage(lines []string, offset int) int {
+	num := regexp.MustCompile(`(^|[^0-9])` + strconv.Itoa(offset) + `([^0-9]|$)`)
+	n := 0
+	for _, l := range lines {
+		if num.MatchString(l) && pageWord.MatchString(l) {
+			n++
+		}
+	}
+	return n
+}

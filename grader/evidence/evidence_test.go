@@ -19,7 +19,7 @@ func TestEvidenceRoundTrips(t *testing.T) {
 		Runs: []Run{{Scenario: "happy", Trial: 1, Seed: 1, Budget: time.Minute, Plan: "name: happy\n", Marker: "@@m",
 			Process: Process{Wall: 2 * time.Second, CPU: 300 * time.Millisecond, CPUKnown: true},
 			Stdout:  Output{Data: "ok\n", Total: 3}, Outcome: Outcome{Kind: "resolved", Result: []byte(`{"created":1,"failed":[]}`)},
-			Leaks:   []Leak{{Where: "stdout", Line: 1, Token: "target", Form: "fragment", Random: 4}},
+			Leaks:       []Leak{{Where: "stdout", Line: 1, Token: "target", Form: "fragment", Random: 4}},
 			JournalText: "{\"kind\":\"start\"}\n", Mock: Mock{Log: Output{Data: "listening"}}}},
 	}
 	var b bytes.Buffer

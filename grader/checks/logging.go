@@ -85,10 +85,12 @@ func anyFailureWords(out []string) bool {
 	return false
 }
 
-// silentFailures finds failures that left fewer lines in the output than they were failures:
-// tickets given up in outage and permanent-4xx (a client that logs only before retrying says
-// nothing when it stops), and source pages in source-faults, which must be logged with their
-// offset. The brief asks for every failure to be logged.
+// silentFailures finds failures the output does not account for: a ticket given up in outage
+// or permanent-4xx must leave a line for each failed attempt and one saying it was given up (a
+// line more than its failures, or a last line that says so: "giving up", "permanent",
+// retry=false…), so that neither a client logging only before it retries nor one logging only
+// attempts passes as saying when it stops; a failed source page in source-faults must leave a
+// line for each failure naming its offset. The brief asks for every failure to be logged.
 func silentFailures(obs Observations) []finding.Evidence {
 	var out []finding.Evidence
 	for _, name := range []string{"outage", "permanent-4xx"} {
@@ -99,8 +101,9 @@ func silentFailures(obs Observations) []finding.Evidence {
 				if failures == 0 || len(o.Journal.TicketsFor(id)) > 0 {
 					continue
 				}
-				if n := naming(lines, id); n < failures {
-					out = append(out, evidence(o, fmt.Sprintf("%s failed %d time(s) and was given up, but %d line(s) name it", id, failures, n)))
+				if n, last := naming(lines, id); n <= failures && !giveUpWord.MatchString(last) {
+					out = append(out, evidence(o, fmt.Sprintf("%s failed %d time(s) and was given up, but %d line(s) name it and none says it was given up", id, failures, n),
+						Clean(last)))
 				}
 			}
 		}
@@ -134,16 +137,19 @@ func failed(rs []journal.Request) int {
 	return n
 }
 
-// naming counts output lines that name an incident.
-func naming(lines []string, id string) int {
-	n := 0
+// naming counts output lines that name an incident, and returns the last of them.
+func naming(lines []string, id string) (n int, last string) {
 	for _, l := range lines {
 		if strings.Contains(l, id) {
 			n++
+			last = l
 		}
 	}
-	return n
+	return n, last
 }
+
+// giveUpWord says a line reports that a request was given up, not just that an attempt failed.
+var giveUpWord = regexp.MustCompile(`(?i)giv(e|es|ing|en)[ _-]?up|gave[ _-]?up|abandon|exhaust|permanent|final|not[ _-]retry|no[ _-](more[ _-])?retr|won'?t[ _-]retry|out[ _-]of[ _-](retries|attempts)|"?retry"?\s*[:=]\s*false`)
 
 // pageWord says a line is about paging the source.
 var pageWord = regexp.MustCompile(`(?i)page|offset|source|incident`)

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,22 @@ func inFlightRun(n int) Observation {
 		o.Journal.Requests[i].ArrivalUS, o.Journal.Requests[i].EndUS = int64(i)*1000, 400_000+int64(i)*1000
 	}
 	return o
+}
+
+// logged gives a run its output lines.
+func logged(o Observation, lines ...string) Observation {
+	o.Stderr.Data = strings.Join(lines, "\n") + "\n"
+	return o
+}
+
+// page is a source page request in a recorded journal.
+func page(offset, attempt int, mutate ...func(*journal.Request)) journal.Request {
+	r := journal.Request{Endpoint: "source.list", Method: "GET", Path: "/api/now/table/incident", Offset: &offset, Attempt: attempt,
+		Status: 200, Outcome: "response", EndedBy: "server", Listener: "https", Auth: journal.Auth{Token: "source"}}
+	for _, m := range mutate {
+		m(&r)
+	}
+	return r
 }
 
 // ended gives a run its journal's end line, changed by edits (a clean end line without them).
@@ -124,6 +141,24 @@ func TestChecksOnRecordedTraffic(t *testing.T) {
 			o.Journal.Requests = append(o.Journal.Requests, req("E", 2, "k", func(r *journal.Request) { r.ArrivalUS, r.EndUS = 397_000, 800_000 }))
 			return o
 		}()}, finding.Pass},
+
+		{"failures logged with a give-up line pass", loggingErrors, Observations{logged(run("transient-5xx", []journal.Request{req("A", 1, "k", faulted("status_503", 503)), req("A", 2, "k")}, "A"),
+			"request_failed ticket=A attempt=1 status=503"),
+			logged(run("outage", []journal.Request{req("B", 1, "k", faulted("status_503", 503)), req("B", 2, "k", faulted("status_503", 503))}),
+				"request_failed ticket=B attempt=1 status=503", "request_failed ticket=B attempt=2 status=503", "request_given_up ticket=B attempts=2")}, finding.Pass},
+		{"a last failure that says it gives up passes", loggingErrors, Observations{logged(run("transient-5xx", []journal.Request{req("A", 1, "k", faulted("status_503", 503)), req("A", 2, "k")}, "A"),
+			"request_failed ticket=A attempt=1 status=503"),
+			logged(run("permanent-4xx", []journal.Request{req("B", 1, "k", faulted("status_400", 400))}), `{"msg":"request_failed","ticket":"B","status":400,"retry":false}`)}, finding.Pass},
+		{"a ticket given up without saying so warns", loggingErrors, Observations{logged(run("transient-5xx", []journal.Request{req("A", 1, "k", faulted("status_503", 503)), req("A", 2, "k")}, "A"),
+			"request_failed ticket=A attempt=1 status=503"),
+			logged(run("outage", []journal.Request{req("B", 1, "k", faulted("status_503", 503)), req("B", 2, "k", faulted("status_503", 503))}),
+				"attempt_failed ticket=B attempt=1 status=503", "attempt_failed ticket=B attempt=2 status=503")}, finding.Warn},
+		{"a source page logged without its offset warns", loggingErrors, Observations{logged(run("transient-5xx", []journal.Request{req("A", 1, "k", faulted("status_503", 503)), req("A", 2, "k")}, "A"),
+			"request_failed ticket=A attempt=1 status=503"),
+			logged(run("source-faults", []journal.Request{page(10, 1, faulted("status_503", 503)), page(10, 2)}), "source read failed: 503, retrying")}, finding.Warn},
+		{"a source page logged with its offset passes", loggingErrors, Observations{logged(run("transient-5xx", []journal.Request{req("A", 1, "k", faulted("status_503", 503)), req("A", 2, "k")}, "A"),
+			"request_failed ticket=A attempt=1 status=503"),
+			logged(run("source-faults", []journal.Request{page(10, 1, faulted("status_503", 503)), page(10, 2)}), `{"msg":"request_failed","offset":10,"attempt":1,"status":503}`)}, finding.Pass},
 
 		{"tokens in their own headers pass", secretsTransport, Observations{run("happy", []journal.Request{req("A", 1, "k")})}, finding.Pass},
 		{"a token in a URL fails", secretsTransport, Observations{run("happy", []journal.Request{req("A", 1, "k", func(r *journal.Request) {

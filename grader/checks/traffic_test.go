@@ -97,12 +97,25 @@ func faulted(f string, status int) func(*journal.Request) {
 // must not.
 func TestChecksOnRecordedTraffic(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name  string
-		check Check
-		obs   Observations
-		want  finding.Verdict
-	}{
+	for _, tc := range trafficCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			j := tc.check.Judge(tc.obs)
+			require.Equal(t, tc.want, j.Verdict, j.Summary)
+		})
+	}
+}
+
+// trafficCase is recorded traffic and the verdict a check must give it.
+type trafficCase struct {
+	name  string
+	check Check
+	obs   Observations
+	want  finding.Verdict
+}
+
+func trafficCases() []trafficCase {
+	return []trafficCase{
 		{"stable distinct keys pass", idempotencyKey, Observations{run("happy", []journal.Request{req("A", 1, "ka"), req("B", 1, "kb")})}, finding.Pass},
 		{"a missing key fails", idempotencyKey, Observations{run("happy", []journal.Request{req("A", 1, "")})}, finding.Fail},
 		{"a key that changes between attempts fails", idempotencyKey, Observations{run("happy", []journal.Request{req("A", 1, "k1", faulted("status_503", 503)), req("A", 2, "k2")})}, finding.Fail},
@@ -204,13 +217,6 @@ func TestChecksOnRecordedTraffic(t *testing.T) {
 		{"a hung attempt ended by the cap fails", requestTimeout, Observations{run("hang", []journal.Request{req("A", 1, "k", func(r *journal.Request) {
 			r.Fault, r.Status, r.Outcome, r.EndedBy = plan.KindHang, 0, "empty", "cap"
 		})})}, finding.Fail},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			j := tc.check.Judge(tc.obs)
-			require.Equal(t, tc.want, j.Verdict, j.Summary)
-		})
 	}
 }
 

@@ -33,8 +33,14 @@ func Join(findings []finding.Finding) {
 				continue
 			}
 			switch {
+			case s.Verdict == finding.Fail && m.Verdict == finding.Pass && id == "secrets.output":
+				// The runs see a fragment of 8 characters and more; a shorter one logged is the
+				// review's alone to see, whatever path the runs took.
+				s.Summary += " (the runs printed no token nor a fragment of 8 characters or more: either they never took this path, or what it logs is shorter than secrets.output can tell from chance)"
 			case s.Verdict == finding.Fail && m.Verdict == finding.Pass:
 				s.Summary += fmt.Sprintf(" (the runs never took this path: %s passes)", id)
+			case s.Verdict == finding.Fail && m.Verdict == finding.Warn:
+				s.Summary += fmt.Sprintf(" (%s warns: the runs showed it in part)", id)
 			case s.Verdict == finding.Pass && m.Verdict == finding.Fail:
 				s.Summary += fmt.Sprintf(" (yet %s fails: the runs saw what this review did not recognise in the code)", id)
 			}

@@ -53,6 +53,16 @@ func readCPU(runID string) (time.Duration, error) {
 	return 0, fmt.Errorf("no usage_usec in %s", v2)
 }
 
+// candidateCPUStat is the candidate container's cpu.stat, under its run's parent cgroup, and
+// the unit of its throttled time (v1: nanoseconds; v2: microseconds).
+func candidateCPUStat(runID, containerID string) (string, time.Duration) {
+	v1 := filepath.Join(cgroupRoot, "cpu", cgroupBase, runID, containerID, "cpu.stat")
+	if _, err := os.Stat(v1); err == nil {
+		return v1, 1
+	}
+	return filepath.Join(cgroupRoot, cgroupBase, runID, containerID, "cpu.stat"), time.Microsecond
+}
+
 // removeCgroup removes a run's parent cgroup in every hierarchy (v1 controllers and v2).
 func removeCgroup(runID string) error {
 	dirs, _ := filepath.Glob(filepath.Join(cgroupRoot, "*", cgroupBase, runID))
@@ -88,18 +98,29 @@ func runCgroups() []string {
 // (the cgroupfs driver's default).
 const engineCgroupParent = "docker"
 
-// containerStats reads a running container's peak memory and CPU throttling straight from its
-// cgroup (v1, or v2 where the kernel keeps memory.peak). ok is false where the files are not
+// mockCgroupParent is the mock containers' parent cgroup, relative to a hierarchy's root.
+func (s *Sandbox) mockCgroupParent() string {
+	if s.mockParent != "" {
+		return s.mockParent[1:]
+	}
+	return engineCgroupParent
+}
+
+// containerStats reads a running container's peak memory, CPU time and CPU throttling straight
+// from its cgroup (v1, or v2 where the kernel keeps memory.peak). ok is false where the files are not
 // there (a remote engine, the systemd driver): the caller then asks the engine, which on Docker
 // 20.10 takes about half a second even for a one-shot read.
-func containerStats(id string) (MockStats, bool) {
-	v1mem := filepath.Join(cgroupRoot, "memory", engineCgroupParent, id, "memory.max_usage_in_bytes")
-	v1cpu := filepath.Join(cgroupRoot, "cpu", engineCgroupParent, id, "cpu.stat")
+func containerStats(parent, id string) (MockStats, bool) {
+	v1mem := filepath.Join(cgroupRoot, "memory", parent, id, "memory.max_usage_in_bytes")
+	v1cpu := filepath.Join(cgroupRoot, "cpu", parent, id, "cpu.stat")
 	if peak, err := readInt(v1mem); err == nil {
 		st := MockStats{Known: true, PeakMemory: peak}
+		if ns, err := readInt(filepath.Join(cgroupRoot, "cpuacct", parent, id, "cpuacct.usage")); err == nil {
+			st.CPU = time.Duration(ns)
+		}
 		return withThrottling(st, v1cpu, 1)
 	}
-	v2 := filepath.Join(cgroupRoot, engineCgroupParent, id)
+	v2 := filepath.Join(cgroupRoot, parent, id)
 	if peak, err := readInt(filepath.Join(v2, "memory.peak")); err == nil {
 		st := MockStats{Known: true, PeakMemory: peak}
 		return withThrottling(st, filepath.Join(v2, "cpu.stat"), time.Microsecond)
@@ -107,8 +128,9 @@ func containerStats(id string) (MockStats, bool) {
 	return MockStats{}, false
 }
 
-// withThrottling adds cpu.stat's throttling counters; throttled time is in nanoseconds under v1
-// (throttled_time) and microseconds under v2 (throttled_usec).
+// withThrottling adds cpu.stat's throttling counters (and, under v2, the CPU time); throttled
+// time is in nanoseconds under v1 (throttled_time) and microseconds under v2 (throttled_usec,
+// usage_usec).
 func withThrottling(st MockStats, file string, unit time.Duration) (MockStats, bool) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -127,6 +149,8 @@ func withThrottling(st MockStats, file string, unit time.Duration) (MockStats, b
 			st.ThrottledPeriods = n
 		case "throttled_time", "throttled_usec":
 			st.ThrottledTime = time.Duration(n) * unit
+		case "usage_usec":
+			st.CPU = time.Duration(n) * time.Microsecond
 		}
 	}
 	return st, sc.Err() == nil

@@ -53,6 +53,9 @@ type Result struct {
 	MockStopKilled bool
 	// MockStats is the mock container's use of its limits, read just before it was stopped.
 	MockStats MockStats
+	// Sched is how the machine scheduled the candidate's main thread (sched.go): the
+	// candidate's side of the run's noise, where the mock's journal has the mock's.
+	Sched     Sched
 	Timeline  Timeline
 	BundleLog safecopy.Report
 }
@@ -68,11 +71,17 @@ type MockStats struct {
 	// ThrottledTime is how long it was held back in all.
 	ThrottledPeriods int64
 	ThrottledTime    time.Duration
+	// CPU is the CPU time the mock used (user and system); 0 where it could not be read.
+	CPU time.Duration
 }
 
-// Timeline marks a run's phases on the host's clock.
+// Timeline marks a run's phases on the host's clock. Called is when Run was called and Start
+// when the run got one of the sandbox's slots (Options.MaxRuns): the time between is queueing,
+// not the run's. Gated is when it passed the start gate (Options.StartGate; without one, as soon
+// as its /tmp volume existed): from Start to Gated it waited for other runs' starts and quiet
+// windows.
 type Timeline struct {
-	Start, MockReady, CandidateStarted, CandidateExited, Done time.Time
+	Called, Start, Gated, MockReady, CandidateStarted, CandidateExited, Done time.Time
 }
 
 // mockReadyTimeout bounds the mock's start-up.
@@ -138,13 +147,14 @@ func (s *Sandbox) Run(ctx context.Context, spec Spec) (res *Result, err error) {
 	if s.mockImage == "" || s.runtimeImage == "" {
 		return nil, errors.New("sandbox has no images: make it with New, not Connect")
 	}
+	called := time.Now()
 	release, err := s.slot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	r := &run{sb: s, spec: spec, lim: spec.Limits.withDefaults(), id: newRunID()}
-	r.res = &Result{RunID: r.id, Timeline: Timeline{Start: time.Now()}}
+	r.res = &Result{RunID: r.id, Timeline: Timeline{Called: called, Start: time.Now()}}
 	defer func() {
 		err = errors.Join(err, r.cleanup(ctx))
 		r.res.Timeline.Done = time.Now()
@@ -181,6 +191,11 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.makeVolume(ctx); err != nil {
 		return err
 	}
+	leave, err := r.enterGate(ctx)
+	if err != nil {
+		return err
+	}
+	defer leave()
 	if err := r.createMock(ctx); err != nil {
 		return err
 	}
@@ -192,11 +207,46 @@ func (r *run) execute(ctx context.Context) error {
 	if err := errors.Join(readyErr, <-candidate); err != nil {
 		return err
 	}
-	if err := r.runCandidate(ctx); err != nil {
+	if err := r.startCandidate(ctx); err != nil {
+		return err
+	}
+	if r.sb.gate != nil && r.spec.Quiet > 0 {
+		defer r.sb.gate.hold(r.spec.Quiet)() // opened before the gate is left: no start slips in
+	}
+	leave()
+	sched := r.watchCandidate(ctx)
+	err = r.awaitCandidate(ctx)
+	r.res.Sched = sched.stop()
+	if err != nil {
 		return err
 	}
 	r.collectTmp(ctx)
 	return r.stopMock(ctx)
+}
+
+// watchCandidate starts sampling the candidate's main thread from the host, where the engine is
+// local (sched.go); the container's first process is node itself.
+func (r *run) watchCandidate(ctx context.Context) *schedWatch {
+	if !r.sb.cpuByCgroup {
+		return watchSched(0, "", 0)
+	}
+	info, err := r.sb.cli.ContainerInspect(ctx, r.candID)
+	if err != nil || info.State == nil {
+		return watchSched(0, "", 0)
+	}
+	file, unit := candidateCPUStat(r.id, r.candID)
+	return watchSched(info.State.Pid, file, unit)
+}
+
+// enterGate waits for the sandbox's start gate, when it has one; leave lets the next run start.
+func (r *run) enterGate(ctx context.Context) (leave func(), err error) {
+	if r.sb.gate == nil {
+		r.res.Timeline.Gated = time.Now()
+		return func() {}, nil
+	}
+	leave, err = r.sb.gate.enter(ctx)
+	r.res.Timeline.Gated = time.Now()
+	return leave, err
 }
 
 // stageFiles copies the bundle (safely, under the caps) and writes the files to mount, all
@@ -262,7 +312,8 @@ func (r *run) createMock(ctx context.Context) error {
 			filepath.Join(r.stage, "mock") + ":" + FilesDir + ":ro",
 			r.vol + ":" + mockTmpView + ":ro",
 		},
-		Resources: container.Resources{Memory: mockMemory, MemorySwap: mockMemory, NanoCPUs: mockCPUs * 1e9, PidsLimit: &pids},
+		Resources: container.Resources{Memory: mockMemory, MemorySwap: mockMemory, NanoCPUs: mockCPUs * 1e9, PidsLimit: &pids,
+			CgroupParent: r.sb.mockParent},
 	})
 	cfg := &container.Config{
 		Image: r.sb.mockImage, Cmd: r.spec.MockArgs, User: "65534:65534", Env: []string{"GOMEMLIMIT=" + mockGoMemLimit},
@@ -360,12 +411,17 @@ func (r *run) createCandidate(ctx context.Context) error {
 	return nil
 }
 
-func (r *run) runCandidate(ctx context.Context) error {
-	id := r.candID
-	if err := r.sb.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+func (r *run) startCandidate(ctx context.Context) error {
+	if err := r.sb.cli.ContainerStart(ctx, r.candID, container.StartOptions{}); err != nil {
 		return fmt.Errorf("start candidate: %w", err)
 	}
 	r.res.Timeline.CandidateStarted = time.Now()
+	return nil
+}
+
+// awaitCandidate waits for the started candidate to end and reads what it left.
+func (r *run) awaitCandidate(ctx context.Context) error {
+	id := r.candID
 	if err := r.await(ctx, id); err != nil {
 		return err
 	}
@@ -526,7 +582,7 @@ func (r *run) waitExit(ctx context.Context, id string, d time.Duration) (exited 
 // measurement, not a step the run needs: failing to read it is logged, not returned.
 func (r *run) mockStats(ctx context.Context) MockStats {
 	if r.sb.cpuByCgroup {
-		if st, ok := containerStats(r.mockID); ok {
+		if st, ok := containerStats(r.sb.mockCgroupParent(), r.mockID); ok {
 			return st
 		}
 	}
@@ -545,7 +601,8 @@ func (r *run) mockStats(ctx context.Context) MockStats {
 	}
 	th := st.CPUStats.ThrottlingData
 	return MockStats{Known: true, PeakMemory: int64(st.MemoryStats.MaxUsage),
-		ThrottledPeriods: int64(th.ThrottledPeriods), ThrottledTime: time.Duration(th.ThrottledTime)}
+		ThrottledPeriods: int64(th.ThrottledPeriods), ThrottledTime: time.Duration(th.ThrottledTime),
+		CPU: time.Duration(st.CPUStats.CPUUsage.TotalUsage)}
 }
 
 // cleanup removes everything the run made. It runs even when the run's context was cancelled.

@@ -32,7 +32,17 @@ type Options struct {
 	// in parallel share the machine, and timing measurements need it not to be oversubscribed
 	// (BenchmarkDrift: 8 runs on 2 cores triple the noise).
 	MaxRuns int
-	Logger  *slog.Logger
+	// StartGate staggers the runs' container starts: one run at a time creates and starts its
+	// containers, and none while a run is inside the quiet window its Spec asks for
+	// (Spec.Quiet). Off by default: with the runs weighted (CPUShares) and the backoff plan's
+	// warm-up it adds little and costs time (gate.go has the figures).
+	StartGate bool
+	// CPUShares is the CPU weight of the runs' containers against the host's own processes
+	// (weight.go): the cgroup v1 cpu.shares of the candidates' and the mocks' parent cgroups,
+	// or the matching cgroup v2 cpu.weight. 0 takes DefaultCPUShares; -1 leaves the machine's
+	// weights as they are. It needs the engine on this host with the cgroupfs driver.
+	CPUShares int
+	Logger    *slog.Logger
 }
 
 // Sandbox runs candidates. It is safe for concurrent use.
@@ -43,6 +53,8 @@ type Sandbox struct {
 	mockImage    string
 	cpuByCgroup  bool
 	slots        chan struct{}
+	gate         *startGate // nil without Options.StartGate
+	mockParent   string     // the mocks' parent cgroup; empty: the engine's
 }
 
 // New connects to the engine (negotiating the API version), removes what dead graders left
@@ -61,10 +73,14 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	s.weigh(opts.CPUShares)
 	if opts.MaxRuns <= 0 {
 		opts.MaxRuns = 3
 	}
 	s.slots = make(chan struct{}, opts.MaxRuns)
+	if opts.StartGate {
+		s.gate = &startGate{}
+	}
 	return s, nil
 }
 
@@ -117,6 +133,28 @@ func (s *Sandbox) runtime(ctx context.Context, ref, nodeBinary string) (image.Bu
 		return image.Ensure(ctx, s.cli, ref)
 	}
 	return image.Runtime(ctx, s.cli, nodeBinary)
+}
+
+// Slots is how many runs (and tool runs) the sandbox lets go at once.
+func (s *Sandbox) Slots() int { return cap(s.slots) }
+
+// weigh gives the runs' cgroups their CPU weight; a machine where that cannot be done still
+// runs, with a warning (the runs' timing is then as noisy as the machine).
+func (s *Sandbox) weigh(shares int) {
+	if shares < 0 {
+		return
+	}
+	if shares == 0 {
+		shares = DefaultCPUShares
+	}
+	if !s.cpuByCgroup {
+		s.log.Warn("the runs' CPU weight is left to the engine: it is not local with the cgroupfs driver")
+		return
+	}
+	s.mockParent = "/" + mockCgroupBase
+	if err := weigh(shares); err != nil {
+		s.log.Warn("the runs' CPU weight could not be set: their timing is as noisy as the machine", "err", err)
+	}
 }
 
 // Close releases the engine connection.

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 )
 
 // CandidateEnv are the only variables a candidate may be given: the exercise's four settings
@@ -45,7 +46,14 @@ type Spec struct {
 	Hosts []string
 	// Limits bound the candidate; zero fields take DefaultLimits.
 	Limits Limits
+	// Quiet is how long after the candidate starts this run measures time closely (a backoff
+	// scenario's first retries): under Options.StartGate no other run starts containers during
+	// it. Zero asks for nothing; without a start gate it has no effect.
+	Quiet time.Duration
 }
+
+// maxQuiet bounds Spec.Quiet: while one run is quiet, every other run waits to start.
+const maxQuiet = 10 * time.Second
 
 var (
 	hostName = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
@@ -88,6 +96,9 @@ func (s *Spec) validate() error {
 	}
 	if err := s.Limits.validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if s.Quiet < 0 || s.Quiet > maxQuiet {
+		errs = append(errs, fmt.Errorf("quiet window %v: between 0 and %v", s.Quiet, maxQuiet))
 	}
 	return errors.Join(errs...)
 }

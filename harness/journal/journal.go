@@ -42,6 +42,8 @@ type Start struct {
 	Scenario  string            `json:"scenario"`
 	Seed      int64             `json:"seed"`
 	Listeners map[string]string `json:"listeners"`
+	// Noise names the mock's scheduling probe (noise.go); nil when the probe did not run.
+	Noise *Probe `json:"noise,omitempty"`
 }
 
 // Auth says how a request authenticated, without the secret.
@@ -161,6 +163,9 @@ type End struct {
 	RefusedBodyBytes int64 `json:"refused_body_bytes,omitempty"`
 	// RefusedConnections counts connections closed unserved at the mock's connection cap.
 	RefusedConnections int `json:"refused_connections,omitempty"`
+	// DroppedNoise counts the probe's noise lines past their caps: the machine's noise, never
+	// the client's flood.
+	DroppedNoise int `json:"dropped_noise,omitempty"`
 }
 
 // Flooded reports whether any cap of the journal or of the mock was reached: the client sent
@@ -188,8 +193,8 @@ const (
 
 // Caps bound one journal; zero fields take the defaults.
 type Caps struct {
-	MaxRequests, MaxTickets, MaxTLSErrors int
-	MaxBytes                              int64
+	MaxRequests, MaxTickets, MaxTLSErrors, MaxNoise int
+	MaxBytes                                        int64
 }
 
 func (c Caps) withDefaults() Caps {
@@ -201,6 +206,9 @@ func (c Caps) withDefaults() Caps {
 	}
 	if c.MaxTLSErrors <= 0 {
 		c.MaxTLSErrors = DefaultMaxTLSErrors
+	}
+	if c.MaxNoise <= 0 {
+		c.MaxNoise = DefaultMaxNoise
 	}
 	if c.MaxBytes <= 0 {
 		c.MaxBytes = DefaultMaxBytes
@@ -219,6 +227,7 @@ type Journal struct {
 	requests  []Request
 	tickets   []Ticket
 	tlsErrors []TLSError
+	noise     []Noise
 	// bytes is the size of the lines kept so far; byteCapped is set once a line did not fit.
 	bytes      int64
 	byteCapped bool
@@ -413,6 +422,7 @@ func (j *Journal) Snapshot() *Log {
 		Requests:  append([]Request(nil), j.requests...),
 		Tickets:   append([]Ticket(nil), j.tickets...),
 		TLSErrors: append([]TLSError(nil), j.tlsErrors...),
+		Noise:     append([]Noise(nil), j.noise...),
 		End:       &end,
 	}
 	l.sort()

@@ -16,7 +16,8 @@ type Log struct {
 	Requests  []Request // by arrival (Seq)
 	Tickets   []Ticket  // by creation time
 	TLSErrors []TLSError
-	End       *End // nil when the journal was cut short
+	Noise     []Noise // stalls of the mock's scheduling probe, by the time they were due
+	End       *End    // nil when the journal was cut short
 }
 
 // ErrTooLarge is returned by Read when the journal exceeds the size limit.
@@ -95,6 +96,12 @@ func (l *Log) add(line []byte) error {
 			return err
 		}
 		l.TLSErrors = append(l.TLSErrors, e)
+	case KindNoise:
+		var n Noise
+		if err := strict(line, &n); err != nil {
+			return err
+		}
+		l.Noise = append(l.Noise, n)
 	case KindEnd:
 		var e End
 		if err := strict(line, &e); err != nil {
@@ -120,9 +127,10 @@ func (l *Log) sort() {
 	sort.SliceStable(l.Requests, func(a, b int) bool { return l.Requests[a].Seq < l.Requests[b].Seq })
 	sort.SliceStable(l.Tickets, func(a, b int) bool { return l.Tickets[a].Seq < l.Tickets[b].Seq })
 	sort.SliceStable(l.TLSErrors, func(a, b int) bool { return l.TLSErrors[a].AtUS < l.TLSErrors[b].AtUS })
+	sort.SliceStable(l.Noise, func(a, b int) bool { return l.Noise[a].AtUS < l.Noise[b].AtUS })
 }
 
-// WriteTo writes the log as JSON Lines: start, requests, tickets, TLS errors, end.
+// WriteTo writes the log as JSON Lines: start, requests, tickets, TLS errors, noise, end.
 func (l *Log) WriteTo(w io.Writer) (int64, error) {
 	cw := &countingWriter{w: w}
 	enc := json.NewEncoder(cw)
@@ -143,6 +151,11 @@ func (l *Log) WriteTo(w io.Writer) (int64, error) {
 	}
 	for _, e := range l.TLSErrors {
 		if err := put(e); err != nil {
+			return cw.n, fmt.Errorf("write journal: %w", err)
+		}
+	}
+	for _, n := range l.Noise {
+		if err := put(n); err != nil {
 			return cw.n, fmt.Errorf("write journal: %w", err)
 		}
 	}

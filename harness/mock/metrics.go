@@ -20,6 +20,8 @@ type metrics struct {
 	refusedConns    *prometheus.CounterVec
 	refusedRequests *prometheus.CounterVec
 	bodyBytes       *prometheus.CounterVec
+	// stalls counts the noise probe's stalls (NoiseProbe).
+	stalls prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -49,8 +51,12 @@ func newMetrics() *metrics {
 			Name: "itsm_mock_request_body_bytes_total",
 			Help: "Request-body bytes, by outcome: read, or refused unread (as declared by Content-Length).",
 		}, []string{"outcome"}),
+		stalls: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "itsm_mock_noise_stalls_total",
+			Help: "Wakes of the scheduling probe at least its threshold late: the machine's noise.",
+		}),
 	}
-	m.registry.MustRegister(m.requests, m.tlsFails, m.tickets, m.refusedConns, m.refusedRequests, m.bodyBytes)
+	m.registry.MustRegister(m.requests, m.tlsFails, m.tickets, m.refusedConns, m.refusedRequests, m.bodyBytes, m.stalls)
 	return m
 }
 
@@ -60,6 +66,7 @@ func (m *metrics) watch(j *journal.Journal) {
 		journal.KindRequest:  func(e journal.End) int { return e.Dropped },
 		journal.KindTicket:   func(e journal.End) int { return e.DroppedTickets },
 		journal.KindTLSError: func(e journal.End) int { return e.DroppedTLSErrors },
+		journal.KindNoise:    func(e journal.End) int { return e.DroppedNoise },
 	}
 	for kind, count := range dropped {
 		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

@@ -58,7 +58,10 @@ type Config struct {
 	// JournalSink receives the journal as JSON Lines while it is written; may be nil.
 	JournalSink io.Writer
 	// Caps bound what one run takes from a client (zero fields take the defaults).
-	Caps   Caps
+	Caps Caps
+	// Noise configures the scheduling probe that journals the machine's noise during the run
+	// (on by default).
+	Noise  NoiseProbe
 	Logger *slog.Logger
 }
 
@@ -75,6 +78,8 @@ type Server struct {
 	faultOpts faults.Options
 	caps      Caps
 	bodies    *bodyBudget
+	noise     NoiseProbe
+	probe     *noiseProbe
 	log       *slog.Logger
 
 	trusted   *tlsca.Authority
@@ -119,6 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		validator: validator,
 		metrics:   newMetrics(),
 		caps:      cfg.Caps.withDefaults(),
+		noise:     cfg.Noise.withDefaults(),
 		log:       cfg.Logger,
 		urls:      map[string]string{},
 	}
@@ -179,8 +185,11 @@ func (s *Server) listen() error {
 		s.urls[sp.name] = fmt.Sprintf("%s://%s", scheme, l.Addr().String())
 		listeners = append(listeners, tl)
 	}
-	s.journal = journal.NewCapped(s.clock, journal.Start{Scenario: s.plan.Name, Seed: s.seed, Listeners: s.urls}, s.cfg.JournalSink, s.caps.Journal)
+	s.probe = armNoiseProbe(s.noise, s.clock)
+	s.journal = journal.NewCapped(s.clock, journal.Start{Scenario: s.plan.Name, Seed: s.seed, Listeners: s.urls, Noise: s.noise.describe()},
+		s.cfg.JournalSink, s.caps.Journal)
 	s.metrics.watch(s.journal)
+	s.probe.start(s.stalled)
 	rows := s.cfg.Rows
 	if n := s.plan.Records; n > 0 && n < len(rows) {
 		rows = rows[:n]
@@ -235,6 +244,12 @@ func (s *Server) connRefused(listener string) {
 	s.metrics.refusedConns.WithLabelValues(listener).Inc()
 }
 
+// stalled records a stall of the scheduling probe.
+func (s *Server) stalled(n journal.Noise) {
+	s.journal.AddNoise(n)
+	s.metrics.stalls.Inc()
+}
+
 func (s *Server) tlsFailed(e journal.TLSError) {
 	s.journal.AddTLSError(e)
 	s.metrics.tlsFails.WithLabelValues(e.Listener).Inc()
@@ -286,7 +301,8 @@ func (s *Server) ClientEnv(listener string) ClientEnv {
 }
 
 // Close stops serving: in-flight hangs end at once (journaled as ended by the shutdown), other
-// requests get up to five seconds to finish. Then the journal is finished.
+// requests get up to five seconds to finish. Then the noise probe stops and the journal is
+// finished.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel(faults.ErrShutdown)
@@ -298,6 +314,7 @@ func (s *Server) Close() error {
 		}
 		s.serving.Wait()
 		waitTimeout(&s.inflight, 5*time.Second)
+		s.probe.stop()
 		s.closeErr = errors.Join(err, s.journal.Finish())
 	})
 	return s.closeErr

@@ -82,3 +82,45 @@ func TestBackoffCapIsFoundInTheOutage(t *testing.T) {
 	obs = append(backoffRuns(uncapped), traffic("outage", 1, 3, 8, uncapped))
 	require.NotContains(t, backoffGrowth.Judge(obs).Measured, "cap_ms")
 }
+
+// TestNoisyWaitsAreInconclusiveNotWrong: a doubling policy whose first waits the machine
+// stretched by 400 ms looks mixed; the noise the sandbox saw over those very waits accounts for
+// the stretch, so the verdict is inconclusive (and the grading measures again), not warn. The
+// same noise over waits it cannot turn changes nothing.
+func TestNoisyWaitsAreInconclusiveNotWrong(t *testing.T) {
+	t.Parallel()
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	stretched := func(i int) time.Duration {
+		if i == 1 {
+			return ms(600) // 200 ms asked, 400 ms of the machine
+		}
+		return ms(200 << (i - 1))
+	}
+	heldOverFirstWaits := func(obs Observations, held time.Duration) Observations {
+		for k := range obs {
+			o := &obs[k]
+			// One sampling interval over all the first waits (the tickets' waits overlap), its
+			// delay such that each first wait, in proportion, gets held.
+			from, to, w := int64(1<<62), int64(0), int64(0)
+			for _, rs := range creates(*o) {
+				from, to, w = min(from, rs[0].EndUS), max(to, rs[1].ArrivalUS), rs[1].ArrivalUS-rs[0].EndUS
+			}
+			o.Run.Delays = journal.Delays{Known: true, FromUS: 0, ToUS: 1 << 40, PeriodUS: 10_000,
+				Intervals: []journal.Delay{{FromUS: from, ToUS: to, DelayUS: held.Microseconds() * (to - from) / w}}}
+		}
+		return obs
+	}
+	quiet := backoffRuns(stretched)
+	require.Equal(t, finding.Warn, backoffGrowth.Judge(quiet).Verdict, "without the noise measured, the stretch reads as a shape")
+
+	noisy := heldOverFirstWaits(backoffRuns(stretched), ms(400))
+	j := backoffGrowth.Judge(noisy)
+	require.Equal(t, finding.NA, j.Verdict)
+	require.Contains(t, j.Summary, "inconclusive")
+	require.Contains(t, j.Summary, "could make it pass")
+	require.Equal(t, "backoff", Remeasure(noisy)[0].Scenario)
+
+	steady := heldOverFirstWaits(backoffRuns(func(i int) time.Duration { return ms(400) }), ms(100))
+	require.Equal(t, finding.Fail, backoffGrowth.Judge(steady).Verdict, "a constant wait stays constant whatever the noise over the first")
+	require.Empty(t, Remeasure(steady))
+}

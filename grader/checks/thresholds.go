@@ -24,6 +24,11 @@ const (
 	// linear policy worth the name (a 100 ms base): ±35 % leaves room for that noise, while a
 	// capped exponential policy's steps (doubling, then flat at the cap) miss it by far.
 	linearSpread = 0.35
+	// noiseFloor: noise over an envelope's waits below this is the journal's own precision
+	// (arrival lag under 0.5 ms at p99, 4 ms at worst) plus the probe's period: it never makes a
+	// backoff verdict inconclusive. Measured in tools/noise: on a quiet machine the waits' noise
+	// stays under it; a loaded one puts tens to hundreds of ms over the first retries.
+	noiseFloor = 10 * time.Millisecond
 	// jitterIQR: the interquartile range of the 9 delays at one retry index above which they
 	// are jittered. Pure noise gives an IQR of about twice the median deviation, ~7 ms; a
 	// deterministic policy measured 4–10 ms (research/retry-libs.md). 25 ms is 2.5 times the

@@ -38,6 +38,15 @@ type Evidence struct {
 	Build         Build      `json:"build"`
 	Static        Static     `json:"static"`
 	Runs          []Run      `json:"runs"`
+	// Remeasured lists the scenarios run again because the machine's noise left a timing
+	// verdict inconclusive, and why: Runs holds the last measurement.
+	Remeasured []Remeasure `json:"remeasured,omitempty"`
+}
+
+// Remeasure is one scenario run again.
+type Remeasure struct {
+	Scenario string `json:"scenario"`
+	Reason   string `json:"reason"`
 }
 
 // Versions name what produced a grading: the grader binary, the suite (scenarios, trials and
@@ -117,6 +126,10 @@ type Run struct {
 	JournalCut     bool   `json:"journalCut,omitempty"`
 	JournalOverCap bool   `json:"journalOverCap,omitempty"`
 	Mock           Mock   `json:"mock"`
+	// Delays are how long the sandbox saw the candidate's main thread held back (the machine ran
+	// something else, or its CPU quota), on the journal's clock; the journal's noise lines are
+	// what stalled the mock. Timing checks weigh a wait against both.
+	Delays journal.Delays `json:"delays"`
 }
 
 // Process is how the candidate's process ended.

@@ -53,6 +53,9 @@ func Judge(ev *evidence.Evidence, at time.Time) (*report.Report, error) {
 	rep.Versions = report.Versions{Grader: version.Grader(), Suite: ev.Versions.Suite, Rules: RulesVersion}
 	rep.Evidence = report.EvidenceInfo{Versions: report.Versions(ev.Versions), CapturedAt: ev.CapturedAt.UTC()}
 	rep.Rejudged = rejudged(rep.Evidence, rep.Versions)
+	for _, m := range ev.Remeasured {
+		rep.Remeasured = append(rep.Remeasured, checks.Clean(m.Scenario+": "+m.Reason))
+	}
 	return rep, nil
 }
 

@@ -65,6 +65,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if r.Rejudged != "" {
 		fmt.Fprintf(&b, "> [!NOTE]\n> %s\n\n", mdEscape(r.Rejudged))
 	}
+	for _, m := range r.Remeasured {
+		fmt.Fprintf(&b, "Measured again: %s\n\n", mdEscape(m))
+	}
 	if s := r.Static; s != nil {
 		if s.Error != "" {
 			fmt.Fprintf(&b, "Static review: could not run (%s)\n\n", mdEscape(s.Error))

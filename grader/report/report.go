@@ -29,15 +29,18 @@ type Report struct {
 	JudgedAt time.Time `json:"judgedAt"`
 	// Versions judged the evidence; Evidence says what captured it. Rejudged says, in words,
 	// when the two differ (evidence judged again by other rules or another grader).
-	Versions Versions          `json:"versions"`
-	Evidence EvidenceInfo      `json:"evidence"`
-	Rejudged string            `json:"rejudged,omitempty"`
-	Score    Score             `json:"score"`
-	Critical []string          `json:"critical"`
-	Findings []finding.Finding `json:"findings"`
-	Build    Build             `json:"build"`
-	Static   *Static           `json:"static,omitempty"`
-	Runs     []Run             `json:"runs"`
+	Versions Versions     `json:"versions"`
+	Evidence EvidenceInfo `json:"evidence"`
+	Rejudged string       `json:"rejudged,omitempty"`
+	// Remeasured says which scenarios were run again because the machine's noise left a timing
+	// verdict inconclusive, and why: the findings read the last measurement.
+	Remeasured []string          `json:"remeasured,omitempty"`
+	Score      Score             `json:"score"`
+	Critical   []string          `json:"critical"`
+	Findings   []finding.Finding `json:"findings"`
+	Build      Build             `json:"build"`
+	Static     *Static           `json:"static,omitempty"`
+	Runs       []Run             `json:"runs"`
 }
 
 // Versions name the grader binary, the suite (scenarios, trials, budgets) and the rules

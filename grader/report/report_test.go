@@ -62,6 +62,7 @@ func sample() *Report {
 	r.Versions = Versions{Grader: "v1.0.0" + hostile, Suite: "suite-0123456789ab", Rules: "2026-12-01.1"}
 	r.Evidence = EvidenceInfo{Versions: Versions{Grader: "v0.9.0", Suite: "suite-0123456789ab", Rules: "2026-11-27.1"},
 		CapturedAt: time.Date(2026, 11, 27, 11, 58, 0, 0, time.UTC)}
+	r.Remeasured = []string{"backoff: inconclusive: noise" + hostile}
 	r.Rejudged = "evidence captured by grader v0.9.0 with rules 2026-11-27.1, judged again with rules 2026-12-01.1" + hostile
 	return r
 }

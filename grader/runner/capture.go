@@ -37,6 +37,9 @@ func capture(j job, tok *secrets.Tokens, marker string, res *sandbox.Result) evi
 	r.JournalText, r.JournalCut = completeLines(res.Journal.Data)
 	r.JournalCut = r.JournalCut || res.Journal.Truncated
 	r.JournalOverCap = res.Journal.Truncated
+	if l, err := r.ParseJournal(); err == nil {
+		r.Delays = res.Sched.OnClock(l.Start.Wall)
+	}
 	return r
 }
 

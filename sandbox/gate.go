@@ -11,7 +11,7 @@ import (
 // most one run creates and starts its containers at a time, and none while another run's
 // candidate is inside the quiet window its Spec asked for (Spec.Quiet). Starting a container is
 // the busiest thing the engine does during a grading (dockerd, containerd, runc and the kernel
-// set up mounts, cgroups and namespaces). Measured in tools/noise with the runs at the host's
+// set up mounts, cgroups and namespaces). Measured in sandbox/noise with the runs at the host's
 // CPU weight, two other runs starting and stopping beside a backoff run stretched its first
 // retries by 260 ms at the median, 140 ms with the gate; at the sandbox's weight (weight.go), in
 // whole suites with one core kept busy, the gate with 3 s quiet windows took the 90th percentile

@@ -14,7 +14,7 @@ import (
 
 // The candidate's side of the machine's noise. The mock's probe (harness/mock, NoiseProbe) sees
 // what stalls the mock; it cannot see the candidate being held back while the mock runs freely
-// (measured in tools/noise: on a loaded machine a Node client's event loop waited runnable for
+// (measured in sandbox/noise: on a loaded machine a Node client's event loop waited runnable for
 // most of its first retries' window while the mock's probe saw a fraction of it: the
 // candidates' cgroup got a small share of the machine against the host's own processes, and a
 // client warming up needs the CPU most). So the sandbox also watches the candidate's main thread
@@ -29,7 +29,7 @@ const (
 	schedPeriod = 10 * time.Millisecond
 	// schedThreshold is the run delay in one interval worth keeping: on a quiet machine the main
 	// thread of a client in the backoff scenario waited under 1 ms in most intervals
-	// (tools/noise).
+	// (sandbox/noise).
 	schedThreshold = 2 * time.Millisecond
 	// maxSchedWaits bounds what one run keeps (90 s of intervals at most 9,000).
 	maxSchedWaits = 10_000
@@ -59,7 +59,7 @@ type SchedWait struct {
 
 // DelayOver is how long the candidate was held back within [from, to] (journal.Delays.Over on
 // the host's clock): its main thread waiting runnable, and its container throttled, each
-// interval counted in proportion to its overlap. Measured in tools/noise: on a busy machine the
+// interval counted in proportion to its overlap. Measured in sandbox/noise: on a busy machine the
 // main thread waited through 13–45 % of its first retries' window with the runs weighted, 47–78 %
 // without, where those waits stretched by up to 0.5 s. ok is false when the span watched does not
 // cover [from, to].

@@ -14,7 +14,7 @@ import (
 // compete with each of the host's process groups as one entity, so on a busy machine all of a
 // grading's runs together got no more CPU than one unrelated process, and a client warming up
 // (Node's start, its first TLS handshakes, its first compiles) waited for it. Measured in
-// tools/noise (README, "How noisy a run was"), whole suites of the monolith client, 3 runs at a
+// sandbox/noise (README, "How noisy a run was"), whole suites of the monolith client, 3 runs at a
 // time, with one core kept busy by a `yes` process: the first retries' waits stretched by 70 ms
 // at the median, 209 ms at the 90th percentile and 506 ms at worst at the default weight (one
 // grading in four measured backoff.growth warn); at 8 times it, by 24, 62 and 106 ms (none). A

@@ -26,7 +26,7 @@ const (
 	linearSpread = 0.35
 	// noiseFloor: noise over an envelope's waits below this is the journal's own precision
 	// (arrival lag under 0.5 ms at p99, 4 ms at worst) plus the probe's period: it never makes a
-	// backoff verdict inconclusive. Measured in tools/noise: on a quiet machine the waits' noise
+	// backoff verdict inconclusive. Measured in sandbox/noise: on a quiet machine the waits' noise
 	// stays under it; a loaded one puts tens to hundreds of ms over the first retries.
 	noiseFloor = 10 * time.Millisecond
 	// jitterIQR: the interquartile range of the 9 delays at one retry index above which they

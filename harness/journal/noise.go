@@ -13,7 +13,7 @@ const KindNoise = "noise"
 
 // DefaultMaxNoise caps the noise lines of one journal. A probe due every 10 ms stalls at most 100
 // times a second, so 10,000 lines hold 100 s of a stall at every wake (a run lasts at most 90 s);
-// a busy machine measured about 50 in a backoff run (tools/noise). 10,000 lines are about
+// a busy machine measured about 50 in a backoff run (sandbox/noise). 10,000 lines are about
 // 500 KB.
 const DefaultMaxNoise = 10_000
 

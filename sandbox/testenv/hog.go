@@ -12,7 +12,7 @@ import (
 )
 
 // HogEnv is the variable that asks the tests that support it (grader/grading's TestStability,
-// tools/noise) to keep one core busy with unrelated work while they run: a stand-in for a
+// sandbox/noise) to keep one core busy with unrelated work while they run: a stand-in for a
 // slower or shared machine.
 const HogEnv = "GRADER_STABILITY_HOG"
 

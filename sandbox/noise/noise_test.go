@@ -2,7 +2,7 @@
 // stretch of a backoff wait comes from, and what keeps it out of the measured windows. They are
 // measurements, not checks of the code, and run only when asked:
 //
-//	GRADER_NOISE_EXPERIMENT=1 go test ./tools/noise -run Stretch -v -timeout 60m
+//	GRADER_NOISE_EXPERIMENT=1 go test ./sandbox/noise -run Stretch -v -timeout 60m
 //
 // Each backoff run is read three ways: the mock's journal (every wait, and the mock's own
 // scheduling probe), the sandbox's watch of the candidate's main thread (its run delay and its

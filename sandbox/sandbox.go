@@ -16,7 +16,7 @@ import (
 
 	"github.com/docker/docker/client"
 
-	"github.com/itsm-grader/grader/sandbox/image"
+	"github.com/itsm-grader/grader/sandbox/images"
 )
 
 // Options configure a sandbox.
@@ -110,14 +110,14 @@ func Connect(ctx context.Context, log *slog.Logger) (*Sandbox, error) {
 }
 
 func (s *Sandbox) buildImages(ctx context.Context, opts Options) error {
-	mock, err := image.Mock(ctx, s.cli, opts.GraderBinary)
+	mock, err := images.Mock(ctx, s.cli, opts.GraderBinary)
 	if err != nil {
 		return fmt.Errorf("mock image: %w", err)
 	}
 	s.mockImage = mock.Ref
 	ref := opts.RuntimeImage
 	if ref == "" && runtime.GOOS != "linux" {
-		ref = image.BaseRuntime // a host Node binary would not run in a Linux container
+		ref = images.BaseRuntime // a host Node binary would not run in a Linux container
 	}
 	rt, err := s.runtime(ctx, ref, opts.NodeBinary)
 	if err != nil {
@@ -128,11 +128,11 @@ func (s *Sandbox) buildImages(ctx context.Context, opts Options) error {
 	return nil
 }
 
-func (s *Sandbox) runtime(ctx context.Context, ref, nodeBinary string) (image.Built, error) {
+func (s *Sandbox) runtime(ctx context.Context, ref, nodeBinary string) (images.Built, error) {
 	if ref != "" {
-		return image.Ensure(ctx, s.cli, ref)
+		return images.Ensure(ctx, s.cli, ref)
 	}
-	return image.Runtime(ctx, s.cli, nodeBinary)
+	return images.Runtime(ctx, s.cli, nodeBinary)
 }
 
 // Slots is how many runs (and tool runs) the sandbox lets go at once.

@@ -72,7 +72,7 @@ const pkg = `{"name": "s", "version": "1.0.0", "type": "module"}`
 // TestConfinedToTheSubmission: whatever the candidate imports or configures, no file outside the
 // submission's root reaches the bundle. These run the bundler in-process, where the host's files
 // exist, so the plugin and the grader's tsconfig are what stops them (the container is the
-// other wall, tested in grader/build).
+// other wall, tested in grader/prepare).
 func TestConfinedToTheSubmission(t *testing.T) {
 	t.Parallel()
 	outside := t.TempDir()

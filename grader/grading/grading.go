@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/itsm-grader/grader/fixtures/exercise"
-	"github.com/itsm-grader/grader/grader/build"
 	"github.com/itsm-grader/grader/grader/checks"
 	"github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/intake"
 	"github.com/itsm-grader/grader/grader/judge"
+	"github.com/itsm-grader/grader/grader/prepare"
 	"github.com/itsm-grader/grader/grader/report"
 	"github.com/itsm-grader/grader/grader/review"
 	"github.com/itsm-grader/grader/grader/runner"
@@ -88,9 +88,9 @@ func Capture(ctx context.Context, opts Options) (*evidence.Evidence, error) {
 		return nil, err
 	}
 	ev.Submission.Commit = sub.Commit
-	var b *build.Bundle
+	var b *prepare.Bundle
 	if failure == nil {
-		b, failure, err = build.Build(ctx, opts.Sandbox, sub.Dir, build.Options{Workdir: work, Registry: opts.Registry, Cache: opts.NPMCache, Logger: opts.Logger})
+		b, failure, err = prepare.Prepare(ctx, opts.Sandbox, sub.Dir, prepare.Options{Workdir: work, Registry: opts.Registry, Cache: opts.NPMCache, Logger: opts.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("build submission: %w", err)
 		}
@@ -98,7 +98,7 @@ func Capture(ctx context.Context, opts Options) (*evidence.Evidence, error) {
 	ev.Build = buildEvidence(b, failure)
 	// Everything read from the submission from here on is read from the host's own copy: the
 	// build's (with its installed node_modules) where it got that far, else the intake's.
-	copied := build.SourceDir(work)
+	copied := prepare.SourceDir(work)
 	if st, err := os.Stat(copied); err != nil || !st.IsDir() {
 		copied = sub.Dir
 	}
@@ -122,7 +122,7 @@ const maxRemeasures = 2
 // runSuite runs the suite, then runs again, at most maxRemeasures times, the scenarios whose
 // timing verdict the noise measured over their waits could turn (checks.Remeasure): the
 // evidence keeps the last measurement and says what was measured again and why.
-func runSuite(ctx context.Context, opts Options, b *build.Bundle, ev *evidence.Evidence) error {
+func runSuite(ctx context.Context, opts Options, b *prepare.Bundle, ev *evidence.Evidence) error {
 	runs, err := runner.Run(ctx, opts.Sandbox, b, opts.Scenarios, runner.Options{Concurrency: opts.Concurrency, Progress: opts.Progress})
 	if err != nil {
 		return err
@@ -174,11 +174,11 @@ func replaceRuns(runs, fresh []evidence.Run) []evidence.Run {
 // fetch lays the submission out in the work directory. A submission the intake refuses (a link,
 // a device, over a cap) is a build failure, reported as a finding; a source that cannot be
 // reached is an error.
-func fetch(ctx context.Context, opts Options, work string) (*intake.Submission, *build.Failure, error) {
+func fetch(ctx context.Context, opts Options, work string) (*intake.Submission, *prepare.Failure, error) {
 	sub, err := intake.Fetch(ctx, opts.Source, opts.Ref, intake.Options{Workdir: work})
 	if errors.Is(err, intake.ErrRefused) {
 		return &intake.Submission{Dir: filepath.Join(work, "refused"), Source: opts.Source, Ref: opts.Ref},
-			&build.Failure{Stage: "intake", Summary: "the submission was refused: " + err.Error()}, nil
+			&prepare.Failure{Stage: "intake", Summary: "the submission was refused: " + err.Error()}, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("fetch submission: %w", err)
@@ -186,7 +186,7 @@ func fetch(ctx context.Context, opts Options, work string) (*intake.Submission, 
 	return sub, nil, nil
 }
 
-func buildEvidence(b *build.Bundle, f *build.Failure) evidence.Build {
+func buildEvidence(b *prepare.Bundle, f *prepare.Failure) evidence.Build {
 	if f != nil {
 		out := evidence.Build{Stage: f.Stage, Summary: f.Summary}
 		for _, m := range f.Messages {

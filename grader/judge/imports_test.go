@@ -16,7 +16,7 @@ func TestJudgingImportsNothingThatRuns(t *testing.T) {
 	t.Parallel()
 	forbidden := []string{
 		"github.com/docker/", "github.com/evanw/esbuild",
-		"github.com/itsm-grader/grader/sandbox", "github.com/itsm-grader/grader/grader/build",
+		"github.com/itsm-grader/grader/sandbox", "github.com/itsm-grader/grader/grader/prepare",
 		"github.com/itsm-grader/grader/grader/bundler", "github.com/itsm-grader/grader/grader/runner",
 		"github.com/itsm-grader/grader/grader/static", "github.com/itsm-grader/grader/grader/intake",
 		"github.com/itsm-grader/grader/grader/deps", "github.com/itsm-grader/grader/grader/grading",

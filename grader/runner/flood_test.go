@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsm-grader/grader/fixtures/submissions"
-	"github.com/itsm-grader/grader/grader/build"
 	"github.com/itsm-grader/grader/grader/checks"
 	"github.com/itsm-grader/grader/grader/finding"
+	"github.com/itsm-grader/grader/grader/prepare"
 	"github.com/itsm-grader/grader/grader/runner"
 	"github.com/itsm-grader/grader/grader/suite"
 	"github.com/itsm-grader/grader/harness/journal"
@@ -31,15 +31,15 @@ import (
 // grading still reads what the mock recorded and says what happened, and Run returns no error.
 
 // bundleOf writes js as a bundle's entry point (run by Node 24 in the sandbox).
-func bundleOf(t *testing.T, js string) *build.Bundle {
+func bundleOf(t *testing.T, js string) *prepare.Bundle {
 	t.Helper()
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, build.Entry), []byte(js), 0o644))
-	return &build.Bundle{Dir: dir, Marker: "@@test-marker"}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, prepare.Entry), []byte(js), 0o644))
+	return &prepare.Bundle{Dir: dir, Marker: "@@test-marker"}
 }
 
 // runOnce runs one scenario once under a budget.
-func runOnce(t *testing.T, sb runner.Sandbox, b *build.Bundle, scenario string, budget time.Duration) checks.Observation {
+func runOnce(t *testing.T, sb runner.Sandbox, b *prepare.Bundle, scenario string, budget time.Duration) checks.Observation {
 	t.Helper()
 	runs, err := runner.Run(context.Background(), sb, b, []suite.Scenario{{Name: scenario, Trials: 1, Budget: budget}}, runner.Options{Concurrency: 1})
 	require.NoError(t, err, "a client's doing is never a grader error")
@@ -261,7 +261,7 @@ func TestTheMocksLimitsHoldTheIdealClient(t *testing.T) {
 	}
 	sb := sandboxtest.New(t)
 	work := t.TempDir()
-	b, failure, err := build.Build(context.Background(), sb, filepath.Join(submissions.Dir(), "ideal"), build.Options{Workdir: work})
+	b, failure, err := prepare.Prepare(context.Background(), sb, filepath.Join(submissions.Dir(), "ideal"), prepare.Options{Workdir: work})
 	require.NoError(t, err)
 	require.Nil(t, failure)
 	for _, sc := range []suite.Scenario{{Name: "outage", Trials: 1, Budget: 90 * time.Second}, {Name: "happy", Trials: 1, Budget: 60 * time.Second}} {

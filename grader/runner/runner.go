@@ -12,8 +12,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/itsm-grader/grader/fixtures/scenarios"
-	"github.com/itsm-grader/grader/grader/build"
 	"github.com/itsm-grader/grader/grader/evidence"
+	"github.com/itsm-grader/grader/grader/prepare"
 	"github.com/itsm-grader/grader/grader/suite"
 	"github.com/itsm-grader/grader/harness/plan"
 	"github.com/itsm-grader/grader/harness/secrets"
@@ -65,7 +65,7 @@ type Event struct {
 // Run runs every scenario's trials, longest first, and captures each as evidence. A run the
 // sandbox could not carry out is an error (the grader failed), never a finding; the first one
 // cancels the runs still going, with itself as the cause.
-func Run(ctx context.Context, sb Sandbox, b *build.Bundle, suiteScenarios []suite.Scenario, opts Options) ([]evidence.Run, error) {
+func Run(ctx context.Context, sb Sandbox, b *prepare.Bundle, suiteScenarios []suite.Scenario, opts Options) ([]evidence.Run, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 3
 		if s, ok := sb.(Slots); ok && s.Slots() > 0 {
@@ -139,7 +139,7 @@ type job struct {
 	trial  int
 }
 
-func runOne(ctx context.Context, sb Sandbox, b *build.Bundle, j job) (evidence.Run, time.Duration, error) {
+func runOne(ctx context.Context, sb Sandbox, b *prepare.Bundle, j job) (evidence.Run, time.Duration, error) {
 	tok := secrets.New("", "")
 	spec, err := specFor(b, j.sc, j.plan, tok)
 	if err != nil {
@@ -157,7 +157,7 @@ func runOne(ctx context.Context, sb Sandbox, b *build.Bundle, j job) (evidence.R
 	return capture(j, tok, b.Marker, res), queued, nil
 }
 
-func specFor(b *build.Bundle, sc suite.Scenario, p *plan.Plan, tok *secrets.Tokens) (sandbox.Spec, error) {
+func specFor(b *prepare.Bundle, sc suite.Scenario, p *plan.Plan, tok *secrets.Tokens) (sandbox.Spec, error) {
 	trusted, err := tlsca.New("ITSM grading CA")
 	if err != nil {
 		return sandbox.Spec{}, err
@@ -185,7 +185,7 @@ func specFor(b *build.Bundle, sc suite.Scenario, p *plan.Plan, tok *secrets.Toke
 		MockFiles:      map[string][]byte{"trusted.pem": tb, "untrusted.pem": ub},
 		CandidateFiles: map[string][]byte{"ca.pem": trusted.CertPEM},
 		Bundle:         b.Dir,
-		Command:        []string{sandbox.BundleDir + "/" + build.Entry},
+		Command:        []string{sandbox.BundleDir + "/" + prepare.Entry},
 		Env: map[string]string{
 			"ITSM_SOURCE_URL":     "https://source.itsm.test:" + httpsPort,
 			"ITSM_SOURCE_TOKEN":   tok.Source,

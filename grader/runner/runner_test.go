@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/itsm-grader/grader/grader/build"
+	"github.com/itsm-grader/grader/grader/prepare"
 	"github.com/itsm-grader/grader/grader/suite"
 	"github.com/itsm-grader/grader/harness/journal"
 	"github.com/itsm-grader/grader/sandbox"
@@ -62,7 +62,7 @@ func TestRunsStartLongestFirstWithinTheSandboxsLimit(t *testing.T) {
 	scenarios := []suite.Scenario{{Name: "outage", Trials: 1}, {Name: "hang", Trials: 1}, {Name: "backoff", Trials: 3}, {Name: "happy", Trials: 1}}
 	var events []Event
 	var mu sync.Mutex
-	runs, err := Run(context.Background(), sb, &build.Bundle{Dir: t.TempDir(), Marker: "@@m"}, scenarios, Options{Progress: func(e Event) {
+	runs, err := Run(context.Background(), sb, &prepare.Bundle{Dir: t.TempDir(), Marker: "@@m"}, scenarios, Options{Progress: func(e Event) {
 		mu.Lock()
 		events = append(events, e)
 		mu.Unlock()
@@ -90,7 +90,7 @@ func TestTheFirstFailedRunStopsTheOthers(t *testing.T) {
 	t.Parallel()
 	sb := &fakeSandbox{fail: "hang", delay: 50 * time.Millisecond}
 	scenarios := []suite.Scenario{{Name: "outage", Trials: 1}, {Name: "hang", Trials: 1}, {Name: "backoff", Trials: 3}, {Name: "happy", Trials: 1}}
-	_, err := Run(context.Background(), sb, &build.Bundle{Dir: t.TempDir(), Marker: "@@m"}, scenarios, Options{Concurrency: 2})
+	_, err := Run(context.Background(), sb, &prepare.Bundle{Dir: t.TempDir(), Marker: "@@m"}, scenarios, Options{Concurrency: 2})
 	require.ErrorContains(t, err, "run hang trial 1: engine lost")
 	require.Less(t, len(sb.order), 6, "runs after the failure were not started")
 }
@@ -113,6 +113,6 @@ func TestACancelledGradingSaysWhy(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}()
-	_, err := Run(ctx, sb, &build.Bundle{Dir: t.TempDir(), Marker: "@@m"}, []suite.Scenario{{Name: "outage", Trials: 1}}, Options{})
+	_, err := Run(ctx, sb, &prepare.Bundle{Dir: t.TempDir(), Marker: "@@m"}, []suite.Scenario{{Name: "outage", Trials: 1}}, Options{})
 	require.ErrorContains(t, err, "the operator pressed Ctrl-C")
 }

@@ -43,7 +43,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsm-grader/grader/fixtures/exercise"
-	"github.com/itsm-grader/grader/grader/build"
+	"github.com/itsm-grader/grader/grader/prepare"
 	"github.com/itsm-grader/grader/grader/suite"
 	"github.com/itsm-grader/grader/harness/journal"
 	"github.com/itsm-grader/grader/harness/secrets"
@@ -144,10 +144,10 @@ func (l *lab) client(t *testing.T, name string) client {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		sub := filepath.Join(testenv.RepoRoot(t), "fixtures", "submissions", name)
-		b, failure, err := build.Build(ctx, l.plain, sub, build.Options{Workdir: t.TempDir()})
+		b, failure, err := prepare.Prepare(ctx, l.plain, sub, prepare.Options{Workdir: t.TempDir()})
 		require.NoError(t, err)
 		require.Nil(t, failure)
-		return client{Name: name, Dir: b.Dir, Entry: build.Entry}
+		return client{Name: name, Dir: b.Dir, Entry: prepare.Entry}
 	}
 }
 

@@ -1,4 +1,4 @@
-package build
+package prepare
 
 import (
 	"archive/tar"
@@ -117,7 +117,7 @@ export async function syncTickets() { throw new Error(k); }`}, "bundle", "does n
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			work := t.TempDir()
-			b, f, err := Build(context.Background(), sb, submission(t, tc.files), Options{Workdir: work, Registry: "http://127.0.0.1:1/"})
+			b, f, err := Prepare(context.Background(), sb, submission(t, tc.files), Options{Workdir: work, Registry: "http://127.0.0.1:1/"})
 			require.NoError(t, err)
 			require.Nil(t, b)
 			require.NotNil(t, f)
@@ -148,7 +148,7 @@ export async function syncTickets(): Promise<SyncResult> { console.log(say(2)); 
 `,
 	})
 	work := t.TempDir()
-	b, f, err := Build(context.Background(), sb, src, Options{Workdir: work})
+	b, f, err := Prepare(context.Background(), sb, src, Options{Workdir: work})
 	require.NoError(t, err)
 	require.Nil(t, f)
 	entries, err := os.ReadDir(b.Dir)
@@ -303,7 +303,7 @@ func TestDependenciesComeFromTheConfiguredRegistryOnly(t *testing.T) {
 			src := submission(t, map[string]string{"package.json": pj, "package-lock.json": tc.lock,
 				"src/index.ts": strings.ReplaceAll(index, "NAME", tc.pkg)})
 			work := t.TempDir()
-			b, f, err := Build(context.Background(), sb, src, Options{Workdir: work, Registry: srv.URL + "/", Cache: t.TempDir()})
+			b, f, err := Prepare(context.Background(), sb, src, Options{Workdir: work, Registry: srv.URL + "/", Cache: t.TempDir()})
 			require.NoError(t, err)
 			if tc.stage != "" {
 				require.NotNil(t, f)
@@ -364,7 +364,7 @@ func TestTheBundlersEndsAreJudged(t *testing.T) {
 			t.Parallel()
 			tool := &fakeTool{res: tc.res, err: tc.err}
 			src := submission(t, map[string]string{"package.json": pkg, "src/index.ts": "export async function syncTickets() {}"})
-			b, f, err := Build(context.Background(), tool, src, Options{Workdir: t.TempDir()})
+			b, f, err := Prepare(context.Background(), tool, src, Options{Workdir: t.TempDir()})
 			require.Nil(t, b)
 			require.Equal(t, sandbox.GraderProgram, tool.spec.Program)
 			require.Equal(t, []sandbox.Mount{{Host: src, Container: inSubmission}}, tool.spec.Mounts, "the submission, read-only, and nothing else")

@@ -1,7 +1,7 @@
 // Package image builds the grader's two Docker images FROM scratch through the Engine API: the
 // runtime that runs candidates' code with Node.js, and the mock ITSM. Each image is tagged with a
 // hash of everything that goes into it, so an unchanged image is found and reused, never rebuilt.
-package image
+package images
 
 import (
 	"bytes"

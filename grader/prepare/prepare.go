@@ -1,4 +1,4 @@
-// Package build turns a submission into one JavaScript file the sandbox runs, reading none of
+// Package prepare turns a submission into one JavaScript file the sandbox runs, reading none of
 // the candidate's code on the host. The host only copies bytes and fetches: it reads the
 // lockfile's registry entries (grader/deps), downloads their tarballs from the configured
 // registry and verifies their integrity; then one sandbox container (grader/bundler, run as
@@ -8,7 +8,7 @@
 // the Engine API as a tar stream, extracted under caps (regular files and folders only).
 // Whatever goes wrong because of the submission is a Failure (a finding), never an error;
 // errors are the grader's own failures (no engine, no registry, disk full).
-package build
+package prepare
 
 import (
 	"bytes"
@@ -112,7 +112,7 @@ func SourceDir(workdir string) string { return filepath.Join(workdir, "built", b
 
 // Build installs the submission's locked dependencies and bundles it with the driver, in the
 // sandbox. submission is the host's own copy (regular files and folders only).
-func Build(ctx context.Context, sb Tool, submission string, opts Options) (*Bundle, *Failure, error) {
+func Prepare(ctx context.Context, sb Tool, submission string, opts Options) (*Bundle, *Failure, error) {
 	start := time.Now()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -98,7 +98,7 @@ var backoffGrowth = Check{
 		}
 		waits, ev := retryWaits(obs)
 		if len(waits) < 2 {
-			return finding.Judged(finding.NA, "too few retries in the backoff scenario to measure growth (%d retry index(es))", len(waits)).With(ev...)
+			return tooFewRetries(obs, fmt.Sprintf("too few retries in the backoff scenario to measure growth (%d retry index(es))", len(waits))).With(ev...)
 		}
 		// The upper envelope per retry index: a policy's bound grows as the policy says whatever
 		// its jitter, and with 24 samples the envelope of full jitter is tight where medians and
@@ -136,6 +136,18 @@ var backoffGrowth = Check{
 		}
 		return j
 	},
+}
+
+// tooFewRetries is n/a, saying when another flaw is why: the backoff plan faults the tickets
+// of the last page, so a client that stops reading the source early never meets its faults.
+func tooFewRetries(obs Observations, summary string) finding.Judgement {
+	for _, o := range obs.Of("backoff") {
+		if unread := unreadRows(o); unread > 0 {
+			return finding.Judged(finding.NA, "%s: the client never reached the faulted tickets, %d source rows unread (mapping.completeness)", summary, unread).
+				ObscuredBy("mapping.completeness")
+		}
+	}
+	return finding.Judged(finding.NA, "%s", summary)
 }
 
 // classifyEnvelope names the shape of a backoff from its upper envelope per retry index.
@@ -281,7 +293,7 @@ var backoffJitter = Check{
 			desc += fmt.Sprintf("retry %d: IQR %s over %d waits (bar %s); ", i+1, ms(spread), len(d), ms(bar))
 		}
 		if judgedIdx == 0 {
-			return finding.Judged(finding.NA, "too few retries in the backoff scenario to measure jitter").With(ev...)
+			return tooFewRetries(obs, "too few retries in the backoff scenario to measure jitter").With(ev...)
 		}
 		j := finding.Judgement{Evidence: append([]finding.Evidence{{Scenario: "backoff", Text: desc}}, ev...)}
 		j = j.Measure("jittered_indexes", float64(jittered)).Measure("indexes", float64(judgedIdx))

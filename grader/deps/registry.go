@@ -1,4 +1,4 @@
-package prepare
+package deps
 
 import (
 	"context"
@@ -8,23 +8,22 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 )
 
-// defaultRegistry is npm's public registry, asked where npm is not installed to say otherwise.
-const defaultRegistry = "https://registry.npmjs.org/"
+// DefaultRegistry is npm's public registry, asked where npm is not installed to say otherwise.
+const DefaultRegistry = "https://registry.npmjs.org/"
 
-// registryURL is the configured registry, else the one the host's npm uses (read from the
+// ConfiguredRegistry is the configured registry, else the one the host's npm uses (read from the
 // host's npm configuration, never the submission's), else npm's public one.
-func registryURL(ctx context.Context, configured string) (string, error) {
+func ConfiguredRegistry(ctx context.Context, configured string) (string, error) {
 	if configured != "" {
 		return configured, nil
 	}
 	v := npmConfig(ctx, "registry")
 	if v == "" {
-		return defaultRegistry, nil
+		return DefaultRegistry, nil
 	}
 	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
 		return "", fmt.Errorf("npm's configured registry %q is not an http(s) URL: pass --registry", v)
@@ -32,9 +31,9 @@ func registryURL(ctx context.Context, configured string) (string, error) {
 	return v, nil
 }
 
-// registryClient reaches the registry as the host's npm would: through the environment's proxy,
+// RegistryClient reaches the registry as the host's npm would: through the environment's proxy,
 // trusting npm's configured CA file as well as the system's.
-func registryClient(ctx context.Context) *http.Client {
+func RegistryClient(ctx context.Context) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = http.ProxyFromEnvironment
 	if file := npmConfig(ctx, "cafile"); file != "" {
@@ -68,20 +67,4 @@ func npmConfig(ctx context.Context, key string) string {
 		return ""
 	}
 	return v
-}
-
-// tarballCache is the folder verified tarballs are kept in between builds.
-func tarballCache(opts Options) (string, error) {
-	dir := opts.Cache
-	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = opts.Workdir
-		}
-		dir = filepath.Join(base, "itsm-grader", "tarballs")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("tarball cache: %w", err)
-	}
-	return dir, nil
 }

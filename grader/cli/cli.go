@@ -28,6 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"grade", "grade a submission (a folder or a git URL) and write its reports", runGrade},
+		{"batch", "grade a cohort's roster into the store (resumable; nothing graded twice)", runBatch},
 		{"judge", "judge a grading's stored evidence again and write its reports (no engine needed)", runJudge},
 		{"mock", "run the mock ITSM standalone (for practice and debugging)", runMock},
 		{"toolchain", "install Node.js 24 and the pinned TypeScript compiler into the grader's cache", runToolchain},

@@ -39,24 +39,11 @@ func parseGradeFlags(args []string, stderr io.Writer) (*gradeFlags, string, erro
 	}
 	fs.StringVar(&f.out, "out", "", "directory for report.json, report.md, report.html and report.sarif (required)")
 	fs.StringVar(&f.ref, "ref", "", "git ref to grade (a branch, tag or commit; git sources only)")
-	fs.StringVar(&f.node, "node", "", "Node.js 24 binary for the runtime image (default: $GRADER_NODE, else the grader's cache, installed on first use: see grader toolchain)")
-	fs.StringVar(&f.typescript, "typescript", "", "node_modules folder with the pinned TypeScript compiler for the static review (default: $GRADER_TYPESCRIPT, else the grader's cache, installed on first use)")
-	fs.StringVar(&f.graderBin, "grader-binary", "", "static grader binary for the mock image (default: this executable)")
-	fs.StringVar(&f.runtimeImage, "runtime-image", "", "run candidates on this image instead of building one (e.g. "+"node:24-bookworm-slim)")
-	fs.StringVar(&f.registry, "registry", "", "the npm registry locked dependencies' tarballs are fetched from (default: the host npm's configured one, else registry.npmjs.org)")
-	fs.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios to run (default: the whole suite)")
-	fs.IntVar(&f.concurrency, "concurrency", 3, "runs in the sandbox at once (the machine's noise grows with it: see README)")
+	f.engineFlags(fs)
 	// Flags may follow the submission.
-	var positional []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return nil, "", err
-		}
-		args = fs.Args()
-		if len(args) > 0 {
-			positional = append(positional, args[0])
-			args = args[1:]
-		}
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, "", err
 	}
 	if len(positional) != 1 {
 		return nil, "", errors.New("name exactly one submission (a folder or a git URL)")
@@ -65,6 +52,18 @@ func parseGradeFlags(args []string, stderr io.Writer) (*gradeFlags, string, erro
 		return nil, "", errors.New("--out DIR is required")
 	}
 	return f, positional[0], nil
+}
+
+// engineFlags registers the flags every command that grades takes: the toolchain, the
+// sandbox and the suite.
+func (f *gradeFlags) engineFlags(fs *flag.FlagSet) {
+	fs.StringVar(&f.node, "node", "", "Node.js 24 binary for the runtime image (default: $GRADER_NODE, else the grader's cache, installed on first use: see grader toolchain)")
+	fs.StringVar(&f.typescript, "typescript", "", "node_modules folder with the pinned TypeScript compiler for the static review (default: $GRADER_TYPESCRIPT, else the grader's cache, installed on first use)")
+	fs.StringVar(&f.graderBin, "grader-binary", "", "static grader binary for the mock image (default: this executable)")
+	fs.StringVar(&f.runtimeImage, "runtime-image", "", "run candidates on this image instead of building one (e.g. "+"node:24-bookworm-slim)")
+	fs.StringVar(&f.registry, "registry", "", "the npm registry locked dependencies' tarballs are fetched from (default: the host npm's configured one, else registry.npmjs.org)")
+	fs.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios to run (default: the whole suite)")
+	fs.IntVar(&f.concurrency, "concurrency", 3, "runs in the sandbox at once (the machine's noise grows with it: see README)")
 }
 
 func runGrade(ctx context.Context, env Env, log *slog.Logger, args []string) int {
@@ -101,30 +100,14 @@ func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source
 	if err := intake.Check(source, f.ref); err != nil {
 		return nil, err
 	}
-	node, toolchain, err := toolchainPaths(ctx, env, f.node, f.typescript, f.registry)
-	if err != nil {
-		return nil, err
-	}
-	bin := f.graderBin
-	if bin == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("find this executable: %w", err)
-		}
-		bin = exe
-	}
-	fmt.Fprintln(env.Stderr, "preparing the sandbox (images are built once and reused)…")
-	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: node, GraderBinary: bin, RuntimeImage: f.runtimeImage, MaxRuns: f.concurrency, Logger: log})
+	sb, toolchain, err := openSandbox(ctx, env, log, f)
 	if err != nil {
 		return nil, err
 	}
 	defer sb.Close()
-	scenarios := suite.Default()
-	if f.scenarios != "" {
-		scenarios = suite.Only(scenarios, strings.Split(f.scenarios, ","))
-		if len(scenarios) == 0 {
-			return nil, fmt.Errorf("no scenario of the suite matches %q", f.scenarios)
-		}
+	scenarios, err := f.suite()
+	if err != nil {
+		return nil, err
 	}
 	total := 0
 	for _, s := range scenarios {
@@ -151,6 +134,41 @@ func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source
 				(e.Took - e.Queued).Seconds(), e.Queued.Seconds())
 		},
 	})
+}
+
+// openSandbox finds the toolchain and prepares the sandbox the flags describe; the caller
+// closes it.
+func openSandbox(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags) (*sandbox.Sandbox, string, error) {
+	node, toolchain, err := toolchainPaths(ctx, env, f.node, f.typescript, f.registry)
+	if err != nil {
+		return nil, "", err
+	}
+	bin := f.graderBin
+	if bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, "", fmt.Errorf("find this executable: %w", err)
+		}
+		bin = exe
+	}
+	fmt.Fprintln(env.Stderr, "preparing the sandbox (images are built once and reused)…")
+	sb, err := sandbox.New(ctx, sandbox.Options{NodeBinary: node, GraderBinary: bin, RuntimeImage: f.runtimeImage, MaxRuns: f.concurrency, Logger: log})
+	if err != nil {
+		return nil, "", err
+	}
+	return sb, toolchain, nil
+}
+
+// suite is the scenarios the flags ask for.
+func (f *gradeFlags) suite() ([]suite.Scenario, error) {
+	scenarios := suite.Default()
+	if f.scenarios != "" {
+		scenarios = suite.Only(scenarios, strings.Split(f.scenarios, ","))
+		if len(scenarios) == 0 {
+			return nil, fmt.Errorf("no scenario of the suite matches %q", f.scenarios)
+		}
+	}
+	return scenarios, nil
 }
 
 // writeEvidence keeps what the grading observed beside its reports, so they can be judged again

@@ -29,6 +29,9 @@ func commands() []command {
 	return []command{
 		{"grade", "grade a submission (a folder or a git URL) and write its reports", runGrade},
 		{"batch", "grade a cohort's roster into the store (resumable; nothing graded twice)", runBatch},
+		{"compare", "compare a cohort's AI-assisted and manual submissions (HTML, Markdown, CSV, JSON)", runCompare},
+		{"rejudge", "judge a cohort's stored evidence again with this grader's rules", runRejudge},
+		{"purge", "delete a cohort or a candidate from the store, files included", runPurge},
 		{"judge", "judge a grading's stored evidence again and write its reports (no engine needed)", runJudge},
 		{"mock", "run the mock ITSM standalone (for practice and debugging)", runMock},
 		{"toolchain", "install Node.js 24 and the pinned TypeScript compiler into the grader's cache", runToolchain},

@@ -195,15 +195,7 @@ func writeReports(rep *report.Report, dir string) error {
 	for name, write := range map[string]func(io.Writer) error{
 		"report.json": rep.WriteJSON, "report.md": rep.WriteMarkdown, "report.html": rep.WriteHTML, "report.sarif": rep.WriteSARIF,
 	} {
-		fh, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return fmt.Errorf("create %s: %w", name, err)
-		}
-		err = write(fh)
-		if cerr := fh.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeFile(filepath.Join(dir, name), write); err != nil {
 			return err
 		}
 	}

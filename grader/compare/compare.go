@@ -37,6 +37,9 @@ func Compare(subs []Submission, opts Options) (Comparison, error) {
 	c.Indicators = rollUpIndicators(groups)
 	c.Critical = countCritical(groups)
 	c.Rationale = tallyRationale(groups, opts.Tracks)
+	if len(opts.Similar) > 0 {
+		c.Similar, c.SimilarityThreshold = cleanSimilar(opts.Similar), opts.SimilarityThreshold
+	}
 	return c, nil
 }
 

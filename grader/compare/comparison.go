@@ -24,6 +24,10 @@ type Options struct {
 	Tracks [2]string
 	// Cohort names the cohort in titles (optional).
 	Cohort string
+	// Similar are the pairs of similar code to show, and SimilarityThreshold the bar they met
+	// (grader/similarity); none: the section is left out.
+	Similar             []SimilarPair
+	SimilarityThreshold float64
 }
 
 // Comparison is a cohort's comparison of two tracks: the model all four writers render and
@@ -55,6 +59,9 @@ type Comparison struct {
 	Indicators []IndicatorRow    `json:"indicators"`
 	Critical   CriticalSummary   `json:"critical"`
 	Rationale  *RationaleSummary `json:"rationale,omitempty"`
+	// Similar are pairs of similar code (a signal, never a verdict), the most similar first.
+	Similar             []SimilarPair `json:"similar,omitempty"`
+	SimilarityThreshold float64       `json:"similarityThreshold,omitempty"`
 }
 
 // Interval is a 95 % confidence interval [Lo, Hi].

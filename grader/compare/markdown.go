@@ -39,6 +39,7 @@ func (c Comparison) WriteMarkdown(w io.Writer) error {
 	c.markdownIndicators(&b)
 	c.markdownCritical(&b)
 	c.markdownRationale(&b)
+	c.markdownSimilar(&b)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write comparison.md: %w", err)
 	}

@@ -40,6 +40,17 @@ func goldenCohort() []Submission {
 	return append(subs, Submission{Candidate: "late-01", Track: TrackUnknown, Score: 50})
 }
 
+// goldenSimilar is a cohort pair and a match against a known AI draft, as grader/cohort makes them.
+func goldenSimilar() []SimilarPair {
+	return []SimilarPair{
+		{Left: "ai-03", Right: "unreviewed-ai-draft", Draft: true, Similarity: 0.412, LongestTokens: 187, Fragments: []SimilarFragment{{
+			Left:  Excerpt{File: "src/index.ts", From: 12, To: 15, Text: "for (let attempt = 1; attempt <= 5; attempt++) {\n  const res = await fetch(url, init);\n  if (res.ok) return res;\n}"},
+			Right: Excerpt{File: "src/index.ts", From: 40, To: 43, Text: "for (let i = 1; i <= 5; i++) {\n  const r = await fetch(u, o);\n  if (r.ok) return r;\n}"},
+		}}},
+		{Left: "manual-01", Right: "manual-04", Similarity: 0.25, LongestTokens: 64},
+	}
+}
+
 func writeAll(t *testing.T, c Comparison) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -58,7 +69,7 @@ func writeAll(t *testing.T, c Comparison) map[string]string {
 
 func TestWritersMatchTheirGoldenFiles(t *testing.T) {
 	t.Parallel()
-	c := compareOrFail(t, goldenCohort(), Options{Seed: 42, Bootstrap: 2000, Cohort: "Autumn round"})
+	c := compareOrFail(t, goldenCohort(), Options{Seed: 42, Bootstrap: 2000, Cohort: "Autumn round", Similar: goldenSimilar(), SimilarityThreshold: 0.2})
 	for name, got := range writeAll(t, c) {
 		path := filepath.Join("testdata", name+".golden")
 		if *update {
@@ -156,7 +167,13 @@ func hostileCohort() []Submission {
 // all four formats, and the page stays self-contained.
 func TestCandidateTextCannotInject(t *testing.T) {
 	t.Parallel()
-	c := compareOrFail(t, hostileCohort(), Options{Seed: 1, Bootstrap: 100, Cohort: hostileNames[0]})
+	var similar []SimilarPair
+	for i, h := range hostileNames {
+		code := "</pre></td></tr></table><script>alert(5)</script>\n```\n" + h
+		similar = append(similar, SimilarPair{Left: h, Right: hostileNames[(i+1)%len(hostileNames)], Similarity: 0.5, Fragments: []SimilarFragment{
+			{Left: Excerpt{File: h, From: 1, To: 2, Text: code}, Right: Excerpt{File: h, From: 3, To: 4, Text: strings.Repeat(code+"\n", 100)}}}})
+	}
+	c := compareOrFail(t, hostileCohort(), Options{Seed: 1, Bootstrap: 100, Cohort: hostileNames[0], Similar: similar, SimilarityThreshold: 0.2})
 	out := writeAll(t, c)
 	for name, text := range out {
 		require.NotContains(t, text, strings.Repeat("A", 1000), "%s: long text is capped", name)
@@ -211,9 +228,9 @@ var (
 	tagPattern  = regexp.MustCompile(`<(/?)([a-zA-Z!][a-zA-Z0-9-]*)([^<>]*)>`)
 	attrPattern = regexp.MustCompile(`\s([a-zA-Z:-]+)=`)
 	ourTags     = []string{"!doctype", "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "span", "div", "strong", "code",
-		"svg", "circle", "rect", "line", "text", "table", "tr", "th", "td", "ul", "li", "details", "summary"}
+		"svg", "circle", "rect", "line", "text", "table", "tr", "th", "td", "ul", "li", "details", "summary", "pre"}
 	ourAttrs = []string{"lang", "charset", "http-equiv", "content", "class", "width", "height", "viewBox", "role", "aria-label",
-		"x", "y", "dx", "dy", "x1", "x2", "y1", "y2", "cx", "cy", "r"}
+		"x", "y", "dx", "dy", "x1", "x2", "y1", "y2", "cx", "cy", "r", "colspan"}
 )
 
 // requireOnlyOurMarkup: candidate text has every < escaped, so each tag in the page is one the

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itsm-grader/grader/grader/similarity"
 	"github.com/itsm-grader/grader/harness/journal"
 )
 
@@ -98,6 +99,20 @@ type Static struct {
 	TypeScript string          `json:"typescript,omitempty"`
 	TookMS     int64           `json:"tookMs"`
 	Sources    json.RawMessage `json:"sources,omitempty"`
+	// Tokens is the submission's TypeScript as the pinned scanner reads it in the sandbox
+	// (identifiers and literals normalised, comments gone), for similarity within a cohort;
+	// TokensFailure says why it could not be read.
+	Tokens        *similarity.Document `json:"tokens,omitempty"`
+	TokensFailure string               `json:"tokensFailure,omitempty"`
+	// Code is the submission's TypeScript files as bytes (capped), so similar passages can be
+	// shown side by side.
+	Code []CodeFile `json:"code,omitempty"`
+}
+
+// CodeFile is one source file of the submission, relative to its root.
+type CodeFile struct {
+	Path string `json:"path"`
+	Data string `json:"data"`
 }
 
 // Run is one run of one scenario in the sandbox, as observed.

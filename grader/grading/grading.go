@@ -234,5 +234,20 @@ func staticReview(ctx context.Context, opts Options, dir string) (evidence.Stati
 		return out, fmt.Errorf("static review: %w", err)
 	}
 	out.TypeScript, out.TookMS = fs.TypeScript, fs.Took.Milliseconds()
+	docs, err := static.Tokens(ctx, opts.Sandbox, []string{dir}, static.Options{Toolchain: opts.Toolchain})
+	switch {
+	case errors.Is(err, static.ErrTokenizer):
+		opts.Logger.Warn("tokens for similarity", "err", err)
+		out.TokensFailure = err.Error()
+	case err != nil:
+		return out, fmt.Errorf("static review: %w", err)
+	default:
+		docs[0].Name = ""
+		out.Tokens = &docs[0]
+	}
+	if out.Code, err = static.ReadCode(dir); err != nil {
+		return out, fmt.Errorf("static review: %w", err)
+	}
 	return out, nil
 }
+

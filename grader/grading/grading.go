@@ -250,4 +250,3 @@ func staticReview(ctx context.Context, opts Options, dir string) (evidence.Stati
 	}
 	return out, nil
 }
-

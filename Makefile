@@ -44,15 +44,25 @@ bench: node24 typescript docker
 	go test -run XXX -bench . -benchtime 2000x ./harness/...
 	go test -run XXX -bench . -benchtime 10x ./sandbox/
 	go test -run XXX -bench Grade -benchtime 2x ./grader/grading/
+	go test -run XXX -bench Batch -benchtime 1x ./grader/grading/
+	go test -run XXX -bench . -benchtime 3x ./grader/stats/ ./grader/compare/ ./grader/cohort/ ./grader/similarity/
 
 # The demo grades a few calibration submissions and writes their reports to $(OUT)/<name>/.
-DEMO_SUBMISSIONS := ideal unreviewed-ai-draft ai-rationale-contradicted no-idempotency-key tls-verification-off
-demo: node24 typescript docker build
+DEMO_SUBMISSIONS := ideal unreviewed-ai-draft
+# A demo: two submissions graded one by one, then a small cohort (fixtures/rosters/demo.csv)
+# graded with grader batch into a store and compared (tracks, findings, scores, similar code,
+# and matches against the corpus's unreviewed AI draft).
+demo: toolchain docker build
 	@set -e; for s in $(DEMO_SUBMISSIONS); do \
 	  echo "== $$s"; \
-	  bin/grader grade fixtures/submissions/$$s --out $(OUT)/$$s --node $(NODE24) --typescript .cache/typescript/node_modules; \
+	  bin/grader grade fixtures/submissions/$$s --out $(OUT)/$$s; \
 	done; \
-	echo "reports: $(OUT)/<submission>/report.{html,md,json,sarif}"
+	echo "reports: $(OUT)/<submission>/report.{html,md,json,sarif}"; \
+	echo "== cohort demo (fixtures/rosters/demo.csv)"; \
+	rm -rf $(OUT)/cohort; \
+	bin/grader batch fixtures/rosters/demo.csv --db $(OUT)/cohort/demo.db --cohort demo; \
+	bin/grader compare --db $(OUT)/cohort/demo.db --cohort demo --out $(OUT)/cohort/comparison \
+	  --ai-drafts fixtures/submissions/unreviewed-ai-draft
 
 # Grades the whole corpus 5 times, 4 gradings in parallel: every verdict must be identical.
 # HOG=1 keeps one core busy with unrelated work (a `yes` process the test starts and stops), a

@@ -4,31 +4,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/itsm-grader/grader/grader/report"
 )
 
-// md makes text inert in Markdown: no emphasis, links, code, headings or HTML, and no breaking
-// out of a table cell (CommonMark lets any ASCII punctuation be backslash-escaped).
-func md(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '\\', '`', '*', '_', '[', ']', '|', '~', '#', '!':
-			b.WriteRune('\\')
-			b.WriteRune(r)
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '\n', '\r':
-			b.WriteRune(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// md makes candidate text inert in Markdown (the report's escaping).
+func md(s string) string { return report.EscapeMarkdown(s) }
 
 // WriteMarkdown writes the comparison as Markdown, for an issue or a pull request.
 func (c Comparison) WriteMarkdown(w io.Writer) error {

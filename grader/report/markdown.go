@@ -8,9 +8,9 @@ import (
 	"github.com/itsm-grader/grader/grader/finding"
 )
 
-// mdEscape makes text inert in Markdown: no emphasis, links, code, headings or HTML, and no
+// EscapeMarkdown makes text inert in Markdown: no emphasis, links, code, headings or HTML, and no
 // breaking out of a table cell (CommonMark lets any ASCII punctuation be backslash-escaped).
-func mdEscape(s string) string {
+func EscapeMarkdown(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch r {
@@ -54,25 +54,25 @@ var verdictMark = map[finding.Verdict]string{finding.Pass: "✅ pass", finding.F
 // WriteMarkdown writes report.md, for a pull request or issue comment.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Grading report: %s\n\n", mdEscape(r.Submission.Source))
+	fmt.Fprintf(&b, "# Grading report: %s\n\n", EscapeMarkdown(r.Submission.Source))
 	track := r.Submission.Track
 	if track == "" {
 		track = "unknown"
 	}
-	fmt.Fprintf(&b, "**Score: %.1f / 100** · judged %s · track: %s · report schema v%d\n\n", r.Score.Total, r.JudgedAt.Format("2006-01-02 15:04 UTC"), mdEscape(track), r.SchemaVersion)
-	fmt.Fprintf(&b, "Grader %s · suite %s · rules %s · evidence captured %s\n\n", mdEscape(r.Versions.Grader), mdEscape(r.Versions.Suite),
-		mdEscape(r.Versions.Rules), r.Evidence.CapturedAt.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "**Score: %.1f / 100** · judged %s · track: %s · report schema v%d\n\n", r.Score.Total, r.JudgedAt.Format("2006-01-02 15:04 UTC"), EscapeMarkdown(track), r.SchemaVersion)
+	fmt.Fprintf(&b, "Grader %s · suite %s · rules %s · evidence captured %s\n\n", EscapeMarkdown(r.Versions.Grader), EscapeMarkdown(r.Versions.Suite),
+		EscapeMarkdown(r.Versions.Rules), r.Evidence.CapturedAt.Format("2006-01-02 15:04 UTC"))
 	if r.Rejudged != "" {
-		fmt.Fprintf(&b, "> [!NOTE]\n> %s\n\n", mdEscape(r.Rejudged))
+		fmt.Fprintf(&b, "> [!NOTE]\n> %s\n\n", EscapeMarkdown(r.Rejudged))
 	}
 	for _, m := range r.Remeasured {
-		fmt.Fprintf(&b, "Measured again: %s\n\n", mdEscape(m))
+		fmt.Fprintf(&b, "Measured again: %s\n\n", EscapeMarkdown(m))
 	}
 	if s := r.Static; s != nil {
 		if s.Error != "" {
-			fmt.Fprintf(&b, "Static review: could not run (%s)\n\n", mdEscape(s.Error))
+			fmt.Fprintf(&b, "Static review: could not run (%s)\n\n", EscapeMarkdown(s.Error))
 		} else {
-			fmt.Fprintf(&b, "Static review: TypeScript %s, %d file(s), %d lines, %d ms\n\n", mdEscape(s.TypeScript), s.Files, s.Lines, s.TookMS)
+			fmt.Fprintf(&b, "Static review: TypeScript %s, %d file(s), %d lines, %d ms\n\n", EscapeMarkdown(s.TypeScript), s.Files, s.Lines, s.TookMS)
 		}
 	}
 	if len(r.Critical) > 0 {
@@ -82,34 +82,34 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 				b.WriteString(", ")
 			}
 			f := r.Finding(id)
-			fmt.Fprintf(&b, "`%s` (%s)", id, mdEscape(f.Summary))
+			fmt.Fprintf(&b, "`%s` (%s)", id, EscapeMarkdown(f.Summary))
 		}
 		b.WriteString("\n\n")
 	}
 	if !r.Build.OK {
-		fmt.Fprintf(&b, "**The submission did not build** (%s): %s\n\n", mdEscape(r.Build.Stage), mdEscape(r.Build.Summary))
+		fmt.Fprintf(&b, "**The submission did not build** (%s): %s\n\n", EscapeMarkdown(r.Build.Stage), EscapeMarkdown(r.Build.Summary))
 	}
 	if r.Score.Note != "" {
-		fmt.Fprintf(&b, "*%s.*\n\n", mdEscape(r.Score.Note))
+		fmt.Fprintf(&b, "*%s.*\n\n", EscapeMarkdown(r.Score.Note))
 	}
 	b.WriteString("| finding | kind | verdict | severity | summary |\n|---|---|---|---|---|\n")
 	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", f.ID, f.Kind, verdictMark[f.Verdict], f.Severity, mdEscape(f.Summary))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", f.ID, f.Kind, verdictMark[f.Verdict], f.Severity, EscapeMarkdown(f.Summary))
 	}
 	b.WriteString("\n## Details\n")
 	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "\n### `%s`: %s (%s)\n\n", f.ID, mdEscape(f.Title), verdictMark[f.Verdict])
-		fmt.Fprintf(&b, "%s\n\n*Indicator (%s):* %s\n\n", mdEscape(f.Summary), f.Indicator.Kind, mdEscape(f.Indicator.Text))
+		fmt.Fprintf(&b, "\n### `%s`: %s (%s)\n\n", f.ID, EscapeMarkdown(f.Title), verdictMark[f.Verdict])
+		fmt.Fprintf(&b, "%s\n\n*Indicator (%s):* %s\n\n", EscapeMarkdown(f.Summary), f.Indicator.Kind, EscapeMarkdown(f.Indicator.Text))
 		for _, rel := range f.Related {
-			fmt.Fprintf(&b, "> Beside the %s finding `%s`: %s, %s\n\n", rel.Kind, rel.ID, verdictMark[rel.Verdict], mdEscape(rel.Summary))
+			fmt.Fprintf(&b, "> Beside the %s finding `%s`: %s, %s\n\n", rel.Kind, rel.ID, verdictMark[rel.Verdict], EscapeMarkdown(rel.Summary))
 		}
 		for _, e := range f.Evidence {
-			head := mdEscape(e.Text)
+			head := EscapeMarkdown(e.Text)
 			if e.File != "" {
-				head = fmt.Sprintf("**%s** %s", mdEscape(location(e)), head)
+				head = fmt.Sprintf("**%s** %s", EscapeMarkdown(location(e)), head)
 			}
 			if e.Scenario != "" {
-				head = fmt.Sprintf("*%s%s:* %s", mdEscape(e.Scenario), trial(e.Trial), head)
+				head = fmt.Sprintf("*%s%s:* %s", EscapeMarkdown(e.Scenario), trial(e.Trial), head)
 			}
 			fmt.Fprintf(&b, "- %s\n", head)
 			if len(e.Excerpts) > 0 {
@@ -121,7 +121,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 				fmt.Fprintf(&b, "  %s\n", fc)
 			}
 		}
-		fmt.Fprintf(&b, "\n*Ask in the live round:* %s\n", mdEscape(f.Question))
+		fmt.Fprintf(&b, "\n*Ask in the live round:* %s\n", EscapeMarkdown(f.Question))
 	}
 	b.WriteString("\n## Score breakdown\n\n| finding | verdict | weight | earned |\n|---|---|---|---|\n")
 	for _, s := range r.Score.Breakdown {

@@ -120,15 +120,8 @@ func AnalyzeAll(ctx context.Context, tool Tool, dirs []string, opts Options) ([]
 }
 
 func decode(res *sandbox.ToolResult, projects int) ([]facts.Facts, error) {
-	switch {
-	case res.TimedOut:
-		return nil, fmt.Errorf("%w: timed out after %v", ErrAnalyzer, res.Wall.Round(time.Second))
-	case res.OOMKilled:
-		return nil, fmt.Errorf("%w: out of memory", ErrAnalyzer)
-	case res.ExitCode != 0:
-		return nil, fmt.Errorf("%w: exit status %d: %s", ErrAnalyzer, res.ExitCode, lastLines(res.Stderr.Data, 5))
-	case res.Stdout.Truncated:
-		return nil, fmt.Errorf("%w: output over %d bytes", ErrAnalyzer, len(res.Stdout.Data))
+	if err := toolFailure(res, ErrAnalyzer); err != nil {
+		return nil, err
 	}
 	var out facts.Output
 	dec := json.NewDecoder(bytes.NewReader(res.Stdout.Data))
@@ -144,6 +137,22 @@ func decode(res *sandbox.ToolResult, projects int) ([]facts.Facts, error) {
 		out.Projects[i].Took = res.Wall
 	}
 	return out.Projects, nil
+}
+
+// toolFailure is how a sandboxed tool's run failed (a timeout, out of memory, an exit status,
+// output over its cap), wrapping kind; nil when it ran to the end.
+func toolFailure(res *sandbox.ToolResult, kind error) error {
+	switch {
+	case res.TimedOut:
+		return fmt.Errorf("%w: timed out after %v", kind, res.Wall.Round(time.Second))
+	case res.OOMKilled:
+		return fmt.Errorf("%w: out of memory", kind)
+	case res.ExitCode != 0:
+		return fmt.Errorf("%w: exit status %d: %s", kind, res.ExitCode, lastLines(res.Stderr.Data, 5))
+	case res.Stdout.Truncated:
+		return fmt.Errorf("%w: output over %d bytes", kind, len(res.Stdout.Data))
+	}
+	return nil
 }
 
 func lastLines(b []byte, n int) string {

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/evanw/esbuild/pkg/api"
@@ -141,15 +140,8 @@ type tokensOutput struct {
 }
 
 func decodeTokens(res *sandbox.ToolResult, projects int) ([]similarity.Document, error) {
-	switch {
-	case res.TimedOut:
-		return nil, fmt.Errorf("%w: timed out after %v", ErrTokenizer, res.Wall.Round(time.Second))
-	case res.OOMKilled:
-		return nil, fmt.Errorf("%w: out of memory", ErrTokenizer)
-	case res.ExitCode != 0:
-		return nil, fmt.Errorf("%w: exit status %d: %s", ErrTokenizer, res.ExitCode, lastLines(res.Stderr.Data, 5))
-	case res.Stdout.Truncated:
-		return nil, fmt.Errorf("%w: output over %d bytes", ErrTokenizer, len(res.Stdout.Data))
+	if err := toolFailure(res, ErrTokenizer); err != nil {
+		return nil, err
 	}
 	var out tokensOutput
 	dec := json.NewDecoder(bytes.NewReader(res.Stdout.Data))

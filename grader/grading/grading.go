@@ -45,9 +45,12 @@ type Options struct {
 	Scenarios   []suite.Scenario // default suite.Default()
 	Concurrency int
 	Registry    string // npm registry for locked dependencies
-	NPMCache    string
-	Progress    func(runner.Event)
-	Logger      *slog.Logger
+	// Remote fetches sources of a hosting service (a GitHub repository); nil: folders and git
+	// URLs only.
+	Remote   intake.Remote
+	NPMCache string
+	Progress func(runner.Event)
+	Logger   *slog.Logger
 }
 
 // Grade grades one submission: Capture, then judge.Judge. The error is about grading failing
@@ -175,7 +178,7 @@ func replaceRuns(runs, fresh []evidence.Run) []evidence.Run {
 // a device, over a cap) is a build failure, reported as a finding; a source that cannot be
 // reached is an error.
 func fetch(ctx context.Context, opts Options, work string) (*intake.Submission, *prepare.Failure, error) {
-	sub, err := intake.Fetch(ctx, opts.Source, opts.Ref, intake.Options{Workdir: work})
+	sub, err := intake.Fetch(ctx, opts.Source, opts.Ref, intake.Options{Workdir: work, Remote: opts.Remote})
 	if errors.Is(err, intake.ErrRefused) {
 		return &intake.Submission{Dir: filepath.Join(work, "refused"), Source: opts.Source, Ref: opts.Ref},
 			&prepare.Failure{Stage: "intake", Summary: "the submission was refused: " + err.Error()}, nil

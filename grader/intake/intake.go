@@ -45,6 +45,8 @@ type Options struct {
 	GitMaxBytes int64
 	// GitCAFile, when set, is the only CA bundle git trusts (for tests and private hosts).
 	GitCAFile string
+	// Remote takes the sources it claims (a GitHub repository); nil: folders and git URLs only.
+	Remote Remote
 }
 
 // SkippedDirs are the folder names never taken into a submission: a committed node_modules is
@@ -62,8 +64,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// IsGit reports whether source names a git repository rather than a folder.
-func IsGit(source string) bool {
+// IsGit reports whether source names a git repository rather than a folder: a git URL, or a
+// repository remote (nil: none) claims.
+func IsGit(source string, remote Remote) bool {
+	if claimant(remote, source) != nil {
+		return true
+	}
 	if st, err := os.Stat(source); err == nil && st.IsDir() {
 		return false
 	}
@@ -71,10 +77,13 @@ func IsGit(source string) bool {
 }
 
 // Check says, before any work, whether source and ref name something Fetch can take: an
-// existing folder (without a ref), or an https git URL and a well-formed ref. Its errors say
-// what to give instead.
-func Check(source, ref string) error {
-	if IsGit(source) {
+// existing folder (without a ref), an https git URL and a well-formed ref, or a repository
+// remote (nil: none) claims. Its errors say what to give instead.
+func Check(source, ref string, remote Remote) error {
+	if r := claimant(remote, source); r != nil {
+		return r.Check(source, ref)
+	}
+	if IsGit(source, nil) {
 		if err := checkGitURL(source); err != nil {
 			return err
 		}
@@ -93,12 +102,15 @@ func Check(source, ref string) error {
 }
 
 // Fetch lays the submission named by source out in opts.Workdir: a folder is copied, an
-// https git URL is fetched at ref (HEAD when empty). Errors that are the submission's doing
-// wrap ErrRefused.
+// https git URL is fetched at ref (HEAD when empty), a repository opts.Remote claims is
+// fetched by it. Errors that are the submission's doing wrap ErrRefused.
 func Fetch(ctx context.Context, source, ref string, opts Options) (*Submission, error) {
 	opts = opts.withDefaults()
 	dir := filepath.Join(opts.Workdir, "submission")
-	if IsGit(source) {
+	if r := claimant(opts.Remote, source); r != nil {
+		return r.Fetch(ctx, source, ref, dir, opts)
+	}
+	if IsGit(source, nil) {
 		commit, err := fetchGit(ctx, source, ref, dir, opts)
 		if err != nil {
 			return nil, err

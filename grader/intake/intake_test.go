@@ -188,6 +188,9 @@ func (h hostFile) unchanged(t *testing.T) {
 // TestHostileRepositoriesAreRefused: what a repository can do to the host is refused as the
 // submission's doing (ErrRefused, with safecopy's sentinel), git is killed at the cap, nothing
 // is written outside the workdir and nothing is left inside it.
+// randomBytes is the size of the incompressible repository the byte cap's test fetches slowly.
+const randomBytes = 32 << 20
+
 func TestHostileRepositoriesAreRefused(t *testing.T) {
 	t.Parallel()
 	s := newGitServer(t)
@@ -199,7 +202,7 @@ func TestHostileRepositoriesAreRefused(t *testing.T) {
 	)
 	s.zeroBlobRepo(t, "blob2g", 2<<30)
 	require.Less(t, diskSize(filepath.Join(s.root, "blob2g.git")), int64(16<<20), "the 2 GB blob is a 13 MB pack")
-	random := make([]byte, 8<<20)
+	random := make([]byte, randomBytes)
 	_, _ = rand.Read(random)
 	s.serve(t, "random", repoFile{path: "random.bin", content: string(random)})
 	var many []repoFile
@@ -217,7 +220,7 @@ func TestHostileRepositoriesAreRefused(t *testing.T) {
 	}{
 		{"a chain of symlinks", s.repoURL("", "chain"), Options{}, safecopy.ErrNotRegular, "a/b/evil is a symbolic link", 30 * time.Second},
 		{"a 2 GB blob, refused by the archive's byte cap", s.repoURL("", "blob2g"), Options{}, safecopy.ErrOverCap, "big.bin (2147483648 bytes) passes the cap of 104857600 bytes", 60 * time.Second},
-		{"a fetch over the byte cap", s.repoURL("/slow", "random"), Options{GitMaxBytes: 1 << 20}, safecopy.ErrOverCap, "while fetching (git was stopped), over the byte cap of 1048576 bytes", 3 * time.Second},
+		{"a fetch over the byte cap", s.repoURL("/slow", "random"), Options{GitMaxBytes: 1 << 20}, safecopy.ErrOverCap, "while fetching (git was stopped), over the byte cap of 1048576 bytes", 30 * time.Second},
 		{"more files than the cap", s.repoURL("", "many"), Options{Caps: safecopy.Caps{MaxFiles: 20}}, safecopy.ErrOverCap, "more than 20 entries", 30 * time.Second},
 	}
 	for _, tc := range cases {
@@ -232,7 +235,12 @@ func TestHostileRepositoriesAreRefused(t *testing.T) {
 			require.ErrorIs(t, err, ErrRefused)
 			require.ErrorIs(t, err, tc.is)
 			require.ErrorContains(t, err, tc.want)
-			require.Less(t, took, tc.took)
+			require.Less(t, took, tc.took, "a hang guard, not a measure")
+			if strings.HasPrefix(tc.url, s.url+"/slow/") {
+				// git was stopped at the cap: it got a small part of the 32 MiB pack (16 s at
+				// slowRate), whatever the machine's load, not all of it.
+				require.Less(t, s.slowBytes.Load(), int64(randomBytes/2), "bytes served before git was stopped")
+			}
 			t.Logf("refused in %s: %v", took.Round(time.Millisecond), err)
 			require.Empty(t, leftoverGit(t, work), "no git process is left")
 			entries, err := os.ReadDir(work)

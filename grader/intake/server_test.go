@@ -48,6 +48,8 @@ type gitServer struct {
 	caFile   string
 	conns    atomic.Int64
 	requests atomic.Int64
+	// slowBytes counts what /slow/ responses wrote: how much a client got before it stopped.
+	slowBytes atomic.Int64
 }
 
 // slowRate is the pace of /slow/ responses: a few MiB take seconds, so the byte cap's poll
@@ -74,7 +76,7 @@ func newGitServer(t *testing.T) *gitServer {
 			}
 		case strings.HasPrefix(r.URL.Path, "/slow/"):
 			r.URL.Path = strings.TrimPrefix(r.URL.Path, "/slow")
-			backend.ServeHTTP(&throttled{ResponseWriter: w, start: time.Now()}, r)
+			backend.ServeHTTP(&throttled{ResponseWriter: w, start: time.Now(), count: &s.slowBytes}, r)
 		case strings.HasPrefix(r.URL.Path, "/v0/"):
 			r.URL.Path = strings.TrimPrefix(r.URL.Path, "/v0")
 			r.Header.Del("Git-Protocol")
@@ -103,6 +105,7 @@ type throttled struct {
 	http.ResponseWriter
 	start   time.Time
 	written int64
+	count   *atomic.Int64
 }
 
 func (w *throttled) Write(p []byte) (int, error) {
@@ -112,6 +115,7 @@ func (w *throttled) Write(p []byte) (int, error) {
 		n, err := w.ResponseWriter.Write(p[:min(chunk, len(p))])
 		total += n
 		w.written += int64(n)
+		w.count.Add(int64(n))
 		if err != nil {
 			return total, err
 		}

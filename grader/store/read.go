@@ -37,7 +37,8 @@ type Graded struct {
 	Score            float64
 	EvidencePath     string
 	ReportDir        string
-	Findings         []Finding
+	// Findings are ordered by id.
+	Findings []Finding
 }
 
 // Finding is one finding of a grading, as stored.
@@ -120,9 +121,10 @@ func attachFindings(ctx context.Context, tx *sql.Tx, cohortID int64, gs []Graded
 	for i, g := range gs {
 		index[g.GradingID] = i
 	}
+	// Read in the order of the findings' unique index (grading, finding id): no sort.
 	rows, err := tx.QueryContext(ctx, latestSQL+`SELECT f.grading_id, f.finding_id, f.kind, f.verdict, f.severity,
 		f.critical, f.indicator_kind, f.indicator, f.measured
-		FROM latest JOIN findings f ON f.grading_id = latest.id ORDER BY f.grading_id, f.id`, cohortID)
+		FROM findings f WHERE f.grading_id IN (SELECT id FROM latest) ORDER BY f.grading_id, f.finding_id`, cohortID)
 	if err != nil {
 		return err
 	}
@@ -137,7 +139,7 @@ func attachFindings(ctx context.Context, tx *sql.Tx, cohortID int64, gs []Graded
 			return err
 		}
 		if measured.Valid {
-			if err := json.Unmarshal([]byte(measured.String), &f.Measured); err != nil {
+			if f.Measured, err = parseMeasured(measured.String); err != nil {
 				return fmt.Errorf("finding %s of grading %d: measured numbers: %w", f.ID, gradingID, err)
 			}
 		}

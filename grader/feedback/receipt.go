@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	ghclient "github.com/itsm-grader/grader/grader/github"
+
 	"github.com/itsm-grader/grader/grader/report"
 )
 
@@ -99,7 +101,7 @@ func (p *Poster) receiptCheckRun(ctx context.Context, c *github.Client, w *write
 // lines in a code block, fitted to GitHub's limit.
 func receiptSummary(line string, b report.Build) string {
 	var s strings.Builder
-	s.WriteString(mdEscape(line))
+	s.WriteString(report.EscapeMarkdown(line))
 	s.WriteString("\n")
 	if !b.OK && len(b.Messages) > 0 {
 		lines := slices.Clone(b.Messages[:min(len(b.Messages), maxReceiptMessages)])
@@ -134,8 +136,8 @@ func (p *Poster) receiptStatus(ctx context.Context, c *github.Client, w *writer,
 }
 
 // forbidden says GitHub answered 403 for a reason other than a rate limit: go-github gives rate
-// limits their own error types when it recognises them, limitedResponse the rest.
+// limits their own error types when it recognises them, ghclient.LimitedResponse the rest.
 func forbidden(err error) bool {
 	var plain *github.ErrorResponse
-	return errors.As(err, &plain) && plain.Response != nil && plain.Response.StatusCode == http.StatusForbidden && !limitedResponse(plain.Response)
+	return errors.As(err, &plain) && plain.Response != nil && plain.Response.StatusCode == http.StatusForbidden && !ghclient.LimitedResponse(plain.Response)
 }

@@ -59,28 +59,6 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// mdEscape makes text inert in Markdown (as report's writer does for the report): no
-// emphasis, links, code, headings or HTML.
-func mdEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '\\', '`', '*', '_', '[', ']', '|', '~', '#', '!':
-			b.WriteRune('\\')
-			b.WriteRune(r)
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // fitSummary cuts a Markdown text to limit bytes. A cut text ends at a line boundary where one
 // is near, closes a code fence left open and says it was cut and how long the whole was; the
 // result is valid UTF-8 when md is.

@@ -2,14 +2,13 @@ package feedback
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	ghclient "github.com/itsm-grader/grader/grader/github"
 )
 
 // writers holds one writer per installation (0: a token).
@@ -70,7 +69,7 @@ func (p *Poster) send(ctx context.Context, w *writer, res *Result, op string, do
 		if err == nil {
 			return nil
 		}
-		wait, limited := rateLimitWait(err, time.Now())
+		wait, limited := ghclient.RateLimitWait(err, attempt+1, time.Now())
 		if !limited {
 			return fmt.Errorf("%s: %w", op, err)
 		}
@@ -92,71 +91,6 @@ func (p *Poster) send(ctx context.Context, w *writer, res *Result, op string, do
 // version, as no transport ever returns.
 func reached(resp *github.Response) bool {
 	return resp != nil && resp.Response != nil && resp.ProtoMajor > 0
-}
-
-// minWait is the least wait after any rate limit, so a Retry-After of 0 or a reset already past
-// does not turn into a burst.
-const minWait = time.Second
-
-// defaultWait is what GitHub asks when a secondary limit gives no Retry-After: "wait at least
-// one minute".
-const defaultWait = time.Minute
-
-// rateLimitWait says whether err is a rate limit and how long to wait it out: a secondary limit
-// (403 with Retry-After: *github.AbuseRateLimitError), the primary limit (*RateLimitError, until
-// its reset) or a 429, which go-github v60 reports as a plain *ErrorResponse.
-func rateLimitWait(err error, now time.Time) (time.Duration, bool) {
-	var abuse *github.AbuseRateLimitError
-	var primary *github.RateLimitError
-	var plain *github.ErrorResponse
-	switch {
-	case errors.As(err, &abuse):
-		if abuse.RetryAfter == nil {
-			return defaultWait, true
-		}
-		return max(*abuse.RetryAfter, minWait), true
-	case errors.As(err, &primary):
-		if primary.Rate.Reset.IsZero() {
-			return defaultWait, true
-		}
-		return max(primary.Rate.Reset.Sub(now)+clockSkew, minWait), true
-	case errors.As(err, &plain) && limitedResponse(plain.Response):
-		return max(retryAfterHeader(plain.Response.Header, now), minWait), true
-	}
-	return 0, false
-}
-
-// limitedResponse says whether a response go-github left a plain *ErrorResponse is a rate
-// limit all the same: a 429, or a 403 with Retry-After or an exhausted budget whose body did
-// not carry the documentation URL v60 looks for.
-func limitedResponse(r *http.Response) bool {
-	if r == nil {
-		return false
-	}
-	limited403 := r.StatusCode == http.StatusForbidden && (r.Header.Get("Retry-After") != "" || r.Header.Get("X-RateLimit-Remaining") == "0")
-	return r.StatusCode == http.StatusTooManyRequests || limited403
-}
-
-// clockSkew is added to waits until a reset time GitHub's clock set, in case ours is behind.
-const clockSkew = time.Second
-
-// retryAfterHeader reads Retry-After (seconds or an HTTP date), then X-RateLimit-Reset (Unix
-// seconds, which GitHub sends with a 429 for the time the limit lifts); neither: a minute.
-func retryAfterHeader(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return t.Sub(now)
-		}
-	}
-	if v := h.Get("X-RateLimit-Reset"); v != "" {
-		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s > 0 {
-			return time.Unix(s, 0).Sub(now) + clockSkew
-		}
-	}
-	return defaultWait
 }
 
 // sleep waits d, or returns ctx's cause.

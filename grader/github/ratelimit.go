@@ -36,7 +36,7 @@ func (c *Client) WaitOut(ctx context.Context, op string, call func(context.Conte
 		if err == nil {
 			return nil
 		}
-		wait, limited := rateLimitWait(err, try, time.Now())
+		wait, limited := RateLimitWait(err, try, time.Now())
 		if !limited {
 			return err
 		}
@@ -65,8 +65,14 @@ func (c *Client) tooLong(ctx context.Context, try int, waited, wait time.Duratio
 	return ""
 }
 
-// rateLimitWait is how long GitHub asks to wait after err, and whether err is a rate limit.
-func rateLimitWait(err error, try int, now time.Time) (time.Duration, bool) {
+// RateLimitWait says whether err is one of GitHub's rate limits and how long GitHub asks to wait
+// it out before try (1 for the first retry): a secondary limit (*AbuseRateLimitError, its
+// Retry-After), the primary limit (*RateLimitError, until its reset), or a response go-github
+// v60 leaves a plain *ErrorResponse although it is a limit (LimitedResponse: a 429, or a 403
+// with Retry-After or an exhausted budget). Where GitHub names no time, a minute, doubling with
+// each try ("wait at least one minute"). Never less than a second, so that a Retry-After of 0
+// or a reset already past does not turn into a burst. Every GitHub caller reads limits here.
+func RateLimitWait(err error, try int, now time.Time) (time.Duration, bool) {
 	var secondary *gh.AbuseRateLimitError
 	var primary *gh.RateLimitError
 	var plain *gh.ErrorResponse
@@ -77,19 +83,31 @@ func rateLimitWait(err error, try int, now time.Time) (time.Duration, bool) {
 		}
 		return backoff(try), true
 	case errors.As(err, &primary):
-		return max(primary.Rate.Reset.Sub(now)+time.Second, minWait), true
-	case errors.As(err, &plain) && plain.Response != nil:
-		status, header := plain.Response.StatusCode, plain.Response.Header
-		// A 403 with Retry-After is a secondary limit even without v60's documentation URL.
-		if status == http.StatusTooManyRequests || status == http.StatusForbidden && header.Get("Retry-After") != "" {
-			return headerWait(header, try, now), true
+		if primary.Rate.Reset.IsZero() {
+			return backoff(try), true
 		}
+		return max(primary.Rate.Reset.Sub(now)+clockSkew, minWait), true
+	case errors.As(err, &plain) && LimitedResponse(plain.Response):
+		return headerWait(plain.Response.Header, try, now), true
 	}
 	return 0, false
 }
 
-// headerWait reads the wait from Retry-After (seconds or a date), else from an exhausted
-// limit's x-ratelimit-reset, else backs off.
+// LimitedResponse says whether a response is a rate limit: a 429, or a 403 with Retry-After
+// or an exhausted budget (whatever its body says).
+func LimitedResponse(r *http.Response) bool {
+	if r == nil {
+		return false
+	}
+	limited403 := r.StatusCode == http.StatusForbidden && (r.Header.Get("Retry-After") != "" || r.Header.Get("X-RateLimit-Remaining") == "0")
+	return r.StatusCode == http.StatusTooManyRequests || limited403
+}
+
+// clockSkew is added to waits until a reset time GitHub's clock set, in case ours is behind.
+const clockSkew = time.Second
+
+// headerWait reads the wait from Retry-After (seconds or a date), else from X-RateLimit-Reset
+// (which GitHub sends with a 429 and an exhausted budget), else backs off.
 func headerWait(header http.Header, try int, now time.Time) time.Duration {
 	if v := header.Get("Retry-After"); v != "" {
 		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
@@ -99,10 +117,8 @@ func headerWait(header http.Header, try int, now time.Time) time.Duration {
 			return max(at.Sub(now), minWait)
 		}
 	}
-	if header.Get("X-RateLimit-Remaining") == "0" {
-		if epoch, err := strconv.ParseInt(header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-			return max(time.Unix(epoch, 0).Sub(now)+time.Second, minWait)
-		}
+	if epoch, err := strconv.ParseInt(header.Get("X-RateLimit-Reset"), 10, 64); err == nil && epoch > 0 {
+		return max(time.Unix(epoch, 0).Sub(now)+clockSkew, minWait)
 	}
 	return backoff(try)
 }

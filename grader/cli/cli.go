@@ -27,7 +27,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"grade", "grade a submission (a folder or a git URL) and write its reports", runGrade},
+		{"grade", "grade a submission (a folder, a git URL or a GitHub repository) and write its reports", runGrade},
 		{"batch", "grade a cohort's roster into the store (resumable; nothing graded twice)", runBatch},
 		{"compare", "compare a cohort's AI-assisted and manual submissions (HTML, Markdown, CSV, JSON)", runCompare},
 		{"rejudge", "judge a cohort's stored evidence again with this grader's rules", runRejudge},
@@ -69,7 +69,7 @@ func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("usage: grader COMMAND [flags]\n\ncommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
 	b.WriteString("\nRun 'grader COMMAND -h' for a command's flags.\n")
 	_, _ = io.WriteString(w, b.String())

@@ -130,6 +130,23 @@ func TestCalibrationCorpus(t *testing.T) {
 				}
 			}
 			sort.Strings(diffs)
+			if len(diffs) > 0 {
+				// Say why, from the report the store holds: a flip must be diagnosable from the
+				// log alone (the store goes with the test's temporary folder).
+				raw, err := st.ReportJSON(ctx, g.GradingID)
+				require.NoError(t, err)
+				var rep report.Report
+				require.NoError(t, json.Unmarshal(raw, &rep))
+				for i, d := range diffs {
+					id, _, _ := strings.Cut(d, ":")
+					if f := rep.Finding(id); f != nil {
+						diffs[i] += " (" + f.Summary + ")"
+						for _, e := range f.Evidence {
+							diffs[i] += " [" + e.Scenario + ": " + e.Text + "]"
+						}
+					}
+				}
+			}
 			require.Empty(t, diffs, "verdicts differ from expected.yaml (%s); reports in %s", exp.Description, g.ReportDir)
 		})
 	}

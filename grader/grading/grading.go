@@ -115,6 +115,11 @@ func Capture(ctx context.Context, opts Options) (*evidence.Evidence, error) {
 			return nil, err
 		}
 	}
+	// The code for similarity is read after the runs, never before or beside them: its container
+	// starts and stops, and the scanner is a burst of CPU.
+	if err := codeForSimilarity(ctx, opts, copied, &ev.Static); err != nil {
+		return nil, err
+	}
 	return ev, nil
 }
 
@@ -237,19 +242,29 @@ func staticReview(ctx context.Context, opts Options, dir string) (evidence.Stati
 		return out, fmt.Errorf("static review: %w", err)
 	}
 	out.TypeScript, out.TookMS = fs.TypeScript, fs.Took.Milliseconds()
+	return out, nil
+}
+
+// codeForSimilarity keeps the submission's code with the evidence: its tokens as the pinned
+// scanner reads them in the sandbox, and its TypeScript files. A scanner that fails on this
+// submission is recorded with the reason; the engine failing fails the grading.
+func codeForSimilarity(ctx context.Context, opts Options, dir string, out *evidence.Static) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil
+	}
 	docs, err := static.Tokens(ctx, opts.Sandbox, []string{dir}, static.Options{Toolchain: opts.Toolchain})
 	switch {
 	case errors.Is(err, static.ErrTokenizer):
 		opts.Logger.Warn("tokens for similarity", "err", err)
 		out.TokensFailure = err.Error()
 	case err != nil:
-		return out, fmt.Errorf("static review: %w", err)
+		return fmt.Errorf("tokens for similarity: %w", err)
 	default:
 		docs[0].Name = ""
 		out.Tokens = &docs[0]
 	}
 	if out.Code, err = static.ReadCode(dir); err != nil {
-		return out, fmt.Errorf("static review: %w", err)
+		return fmt.Errorf("code for similarity: %w", err)
 	}
-	return out, nil
+	return nil
 }

@@ -168,8 +168,8 @@ func newProgressBar(w io.Writer, cohort string) *progressBar {
 	return &progressBar{w: w, cohort: cohort, terminal: terminal, start: time.Now()}
 }
 
-// line is the progress in words: done / running / queued, and an ETA from the measured mean
-// grading time and the workers in use.
+// progressLine is the progress in words: done / running / queued, and an ETA from the measured
+// mean grading time and the batch's workers.
 func progressLine(s cohort.Status, elapsed time.Duration) string {
 	total := s.Queued + s.Running + s.Done + s.Failed
 	line := fmt.Sprintf("%d/%d done · %d running · %d queued", s.Done, total, s.Running, s.Queued)
@@ -180,7 +180,7 @@ func progressLine(s cohort.Status, elapsed time.Duration) string {
 		line += fmt.Sprintf(" · %d failed", s.Failed)
 	}
 	if left := s.Queued + s.Running; left > 0 && s.MeanGrading > 0 {
-		parallel := max(1, s.Running)
+		parallel := max(1, min(s.Workers, left))
 		eta := time.Duration(left) * s.MeanGrading / time.Duration(parallel)
 		line += " · ETA " + eta.Round(time.Second).String()
 	}

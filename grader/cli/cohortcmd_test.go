@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -94,4 +95,23 @@ func TestRejudgeAndPurgeCommands(t *testing.T) {
 	entries, err := os.ReadDir(data)
 	require.NoError(t, err)
 	require.Empty(t, entries, "no file of the cohort is left")
+}
+
+func TestProgressLine(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		s    cohort.Status
+		want string
+	}{
+		{"fetching, nothing timed yet", cohort.Status{Entries: 10, Fetched: 4, Workers: 2, Progress: store.Progress{Queued: 4}},
+			"0/4 done · 0 running · 4 queued · fetching 4/10 · 1m0s elapsed"},
+		{"the ETA divides by the workers, not by what runs this instant", cohort.Status{Entries: 10, Fetched: 10, Workers: 2,
+			Progress: store.Progress{Done: 4, Running: 1, Queued: 5, MeanGrading: time.Minute}}, "4/10 done · 1 running · 5 queued · ETA 3m0s · 1m0s elapsed"},
+		{"failures are counted", cohort.Status{Entries: 2, Fetched: 2, Workers: 2, Progress: store.Progress{Done: 1, Failed: 1}},
+			"1/2 done · 0 running · 0 queued · 1 failed · 1m0s elapsed"},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, progressLine(tc.s, time.Minute), tc.name)
+	}
 }

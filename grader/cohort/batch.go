@@ -61,6 +61,8 @@ type Options struct {
 type Status struct {
 	store.Progress
 	Entries, Fetched int
+	// Workers is how many gradings this batch runs at once.
+	Workers int
 	// Queued is how many of this roster's entries were new gradings (the others were graded,
 	// or queued, already).
 	New int
@@ -84,7 +86,7 @@ func Run(ctx context.Context, st *store.Store, entries []Entry, opts Options) (S
 		return Status{}, fmt.Errorf("batch: work folder: %w", err)
 	}
 	defer os.RemoveAll(work)
-	b := &batch{st: st, opts: opts, snapshots: map[string]string{}, status: Status{Entries: len(entries)}}
+	b := &batch{st: st, opts: opts, snapshots: map[string]string{}, status: Status{Entries: len(entries), Workers: opts.Workers}}
 	if err := b.queue(ctx, entries, work); err != nil {
 		return b.snapshot(), err
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/itsm-grader/grader/grader/intake"
 	"github.com/itsm-grader/grader/grader/judge"
 	"github.com/itsm-grader/grader/grader/report"
-	"github.com/itsm-grader/grader/grader/review"
 	"github.com/itsm-grader/grader/grader/store"
 )
 
@@ -96,6 +95,11 @@ func Run(ctx context.Context, st *store.Store, entries []Entry, opts Options) (S
 		g.Go(func() error { return b.work(gctx, worker) })
 	}
 	err = g.Wait()
+	if err == nil {
+		// A track the roster left empty is what SUBMISSION.md declares, as the grading's report
+		// read it (in the grading, not here).
+		_, err = st.AdoptDeclaredTracks(ctx, opts.Cohort)
+	}
 	b.report(ctx)
 	return b.snapshot(), err
 }
@@ -213,12 +217,6 @@ func (b *batch) fetch(ctx context.Context, e Entry, dir string) (store.Entry, er
 		return entry, fmt.Errorf("hash %s's submission: %w", e.Candidate, err)
 	}
 	entry.ContentHash, entry.Commit = hash, sub.Commit
-	if entry.Track == "" {
-		src, err := review.Gather(sub.Dir)
-		if err == nil {
-			entry.Track = review.Track(src)
-		}
-	}
 	b.mu.Lock()
 	b.snapshots[hash] = sub.Dir
 	b.mu.Unlock()

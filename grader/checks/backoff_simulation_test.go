@@ -90,6 +90,8 @@ func TestBackoffGrowthSimulated(t *testing.T) {
 		{"doubling from 200 ms capped at 5 s", exponentialPolicy(200, 2, 5000, fullJitter), finding.Pass, 0.995},
 		{"linear 300 ms × n, no jitter", linear(0, 300, noJitter), finding.Fail, 0.97},
 		{"linear 200 + 200 ms × n, ±20 %", linear(200, 200, within20), finding.Fail, 0.95},
+		// fixtures/submissions/linear-backoff's policy: fail in 100 % of 100,000 suites.
+		{"linear 500 ms × n, ±15 %", linear(0, 500, func(rng *rand.Rand) float64 { return 0.85 + 0.3*rng.Float64() }), finding.Fail, 0.999},
 		{"constant 300 ms ±50 %", linear(300, 0, func(rng *rand.Rand) float64 { return 0.5 + rng.Float64() }), finding.Fail, 1},
 		{"linear 500 ms × n, full jitter", linear(0, 500, fullJitter), finding.Fail, 0},
 		{"× 1.5 from 300 ms, full jitter", exponentialPolicy(300, 1.5, 0, fullJitter), finding.Pass, 0},

@@ -29,7 +29,7 @@ const (
 	// backoff verdict inconclusive. Measured in sandbox/noise: on a quiet machine the waits' noise
 	// stays under it; a loaded one puts tens to hundreds of ms over the first retries.
 	noiseFloor = 10 * time.Millisecond
-	// jitterIQR: the interquartile range of the 9 delays at one retry index above which they
+	// jitterIQR: the interquartile range of the 24 delays at one retry index above which they
 	// are jittered. Pure noise gives an IQR of about twice the median deviation, ~7 ms; a
 	// deterministic policy measured 4–10 ms (research/retry-libs.md). 25 ms is 2.5 times the
 	// worst of those; jitterIQRShare covers long delays, where noise grows with the wait.

@@ -54,48 +54,60 @@ func simulatedWaits(rng *rand.Rand, policy simulatedPolicy) [][]wait {
 
 func classifyWaits(waits [][]wait) finding.Verdict {
 	env := make([]time.Duration, len(waits))
+	sd := make([]time.Duration, len(waits))
 	for i, ws := range waits {
 		env[i], _ = envelopeOf(ws)
+		sd[i] = envelopeError(ws)
 	}
-	v, _ := classifyEnvelope(env, medianWait(waits[0]))
+	v, _ := classifyEnvelope(env, sd, medianWait(waits[0]))
 	return v
 }
 
 // TestBackoffGrowthSimulated holds backoff.growth to the error rates thresholds.go claims, over
-// simulated suites: the shapes it must get right (at least the share given), and, logged, the
-// shapes this plan cannot tell apart yet (fixtures/pending/README.md): a linear policy with full
-// jitter, an exponential one growing by 1.5, and one that reaches its cap by the fourth retry.
-// Measured with 20,000 suites each (2026-12-01): linear 500 ms × n with full jitter pass 9.5 %,
-// warn 25 %, fail 65 %; exponential × 1.5 from 300 ms pass 20 %, warn 60 %, fail 20 %; doubling
-// from 200 ms capped at 1 s pass 80 %, warn 16 %, fail 4 %. With 24 waits per retry index the
-// envelope's log has a standard deviation of 0.07–0.09, the size of the differences between
-// those shapes' growth per retry (0.1–0.3): no statistic over this plan separates them.
+// simulated suites whose stretched waits go unmeasured (a real grading measures the machine's
+// noise and runs again when it could turn a verdict; here it cannot): for each shape, the
+// share of suites that must get its verdict, and the share that may at most get fail. Logged
+// besides: the shapes this plan cannot measure clearly (fixtures/pending/README.md). Measured
+// with 20,000 suites each (2026-12-02): linear 500 ms × n with full jitter pass 9.7 %, warn
+// 90 %, fail 0.3 %; exponential × 1.5 pass 7–25 %, warn 75–93 %, fail 0–0.5 %; doubling from
+// 200 ms capped at 1 s pass 79 %, warn 21 %, fail 0 %. With 24 waits per retry index the
+// envelope's log has a standard deviation of 0.07–0.09 under full jitter, the size of the
+// differences between those shapes' growth per retry (0.1–0.3): no statistic over this plan
+// separates them, and fail is kept for what is measured clearly.
 func TestBackoffGrowthSimulated(t *testing.T) {
 	t.Parallel()
 	const suites = 2000
 	linear := func(base, step float64, jitter func(*rand.Rand) float64) simulatedPolicy {
 		return func(rng *rand.Rand, i int) time.Duration { return millis((base + step*float64(i)) * jitter(rng)) }
 	}
-	within20 := func(rng *rand.Rand) float64 { return 0.8 + 0.4*rng.Float64() }
+	within := func(x float64) func(*rand.Rand) float64 {
+		return func(rng *rand.Rand) float64 { return 1 - x + 2*x*rng.Float64() }
+	}
 	cases := []struct {
-		name    string
-		policy  simulatedPolicy
-		verdict finding.Verdict
-		atLeast float64 // share of suites with that verdict; 0: only logged
+		name       string
+		policy     simulatedPolicy
+		verdict    finding.Verdict
+		atLeast    float64 // share of suites with that verdict; 0: only logged
+		failAtMost float64 // share of suites that may fail; 1: any
 	}{
-		{"doubling from 200 ms, full jitter", exponentialPolicy(200, 2, 0, fullJitter), finding.Pass, 0.995},
-		{"doubling from 100 ms, full jitter", exponentialPolicy(100, 2, 0, fullJitter), finding.Pass, 0.99},
-		{"doubling from 200 ms, equal jitter", exponentialPolicy(200, 2, 0, equalJitter), finding.Pass, 1},
-		{"doubling from 200 ms, no jitter", exponentialPolicy(200, 2, 0, noJitter), finding.Pass, 1},
-		{"doubling from 200 ms capped at 5 s", exponentialPolicy(200, 2, 5000, fullJitter), finding.Pass, 0.995},
-		{"linear 300 ms × n, no jitter", linear(0, 300, noJitter), finding.Fail, 0.97},
-		{"linear 200 + 200 ms × n, ±20 %", linear(200, 200, within20), finding.Fail, 0.95},
-		// fixtures/submissions/linear-backoff's policy: fail in 100 % of 100,000 suites.
-		{"linear 500 ms × n, ±15 %", linear(0, 500, func(rng *rand.Rand) float64 { return 0.85 + 0.3*rng.Float64() }), finding.Fail, 0.999},
-		{"constant 300 ms ±50 %", linear(300, 0, func(rng *rand.Rand) float64 { return 0.5 + rng.Float64() }), finding.Fail, 1},
-		{"linear 500 ms × n, full jitter", linear(0, 500, fullJitter), finding.Fail, 0},
-		{"× 1.5 from 300 ms, full jitter", exponentialPolicy(300, 1.5, 0, fullJitter), finding.Pass, 0},
-		{"doubling from 200 ms capped at 1 s", exponentialPolicy(200, 2, 1000, fullJitter), finding.Pass, 0},
+		{"doubling from 200 ms, full jitter", exponentialPolicy(200, 2, 0, fullJitter), finding.Pass, 0.995, 0.001},
+		{"doubling from 100 ms, full jitter", exponentialPolicy(100, 2, 0, fullJitter), finding.Pass, 0.99, 0.001},
+		{"doubling from 200 ms, equal jitter", exponentialPolicy(200, 2, 0, equalJitter), finding.Pass, 1, 0},
+		{"doubling from 200 ms, no jitter", exponentialPolicy(200, 2, 0, noJitter), finding.Pass, 1, 0},
+		{"doubling from 200 ms capped at 5 s", exponentialPolicy(200, 2, 5000, fullJitter), finding.Pass, 0.995, 0.001},
+		{"doubling from 200 ms capped at 1 s", exponentialPolicy(200, 2, 1000, fullJitter), finding.Pass, 0, 0.002},
+		{"doubling from 250 ms capped at 1 s, no jitter", exponentialPolicy(250, 2, 1000, noJitter), finding.Warn, 0.99, 0.002},
+		{"× 1.5 from 300 ms, full jitter", exponentialPolicy(300, 1.5, 0, fullJitter), finding.Pass, 0, 0.002},
+		{"× 1.5 from 500 ms, ±50 %", exponentialPolicy(500, 1.5, 0, within(0.5)), finding.Pass, 0, 0.002},
+		{"× 1.5 from 200 ms, equal jitter", exponentialPolicy(200, 1.5, 0, equalJitter), finding.Pass, 0, 0.008},
+		{"× 1.5 from 200 ms, no jitter", exponentialPolicy(200, 1.5, 0, noJitter), finding.Pass, 0, 0.008},
+		{"linear 1 s × n, ±10 %", linear(0, 1000, within(0.1)), finding.Fail, 0.999, 1},
+		{"linear 1 s × n, no jitter", linear(0, 1000, noJitter), finding.Fail, 0.999, 1},
+		{"linear 500 ms × n, ±15 %", linear(0, 500, within(0.15)), finding.Fail, 0.93, 1},
+		{"linear 300 ms × n, no jitter", linear(0, 300, noJitter), finding.Fail, 0.85, 1},
+		{"linear 200 + 200 ms × n, ±20 %", linear(200, 200, within(0.2)), finding.Fail, 0, 1},
+		{"linear 500 ms × n, full jitter", linear(0, 500, fullJitter), finding.Fail, 0, 1},
+		{"constant 300 ms ±50 %", linear(300, 0, within(0.5)), finding.Fail, 1, 1},
 	}
 	rng := rand.New(rand.NewPCG(2026, 12))
 	for _, tc := range cases {
@@ -104,9 +116,10 @@ func TestBackoffGrowthSimulated(t *testing.T) {
 			counts[classifyWaits(simulatedWaits(rng, tc.policy))]++
 		}
 		share := func(v finding.Verdict) float64 { return float64(counts[v]) / suites }
-		t.Logf("%-36s pass %5.1f %%  warn %5.1f %%  fail %5.1f %%", tc.name, 100*share(finding.Pass), 100*share(finding.Warn), 100*share(finding.Fail))
+		t.Logf("%-46s pass %5.1f %%  warn %5.1f %%  fail %5.1f %%", tc.name, 100*share(finding.Pass), 100*share(finding.Warn), 100*share(finding.Fail))
 		if tc.atLeast > 0 {
 			require.GreaterOrEqual(t, share(tc.verdict), tc.atLeast, "%s: %s", tc.name, tc.verdict)
 		}
+		require.LessOrEqual(t, share(finding.Fail), tc.failAtMost, "%s: fail", tc.name)
 	}
 }

@@ -174,7 +174,7 @@ func serveWebhook(ctx context.Context, env Env, log *slog.Logger, f *webhookFlag
 	if err := plan.apply(ctx, env.Stdout, st); err != nil {
 		return err
 	}
-	if _, err := st.SetGitHubRulesVersion(ctx, judge.RulesVersion); err != nil {
+	if err := adoptRules(ctx, st, log); err != nil {
 		return err
 	}
 	ln, err := listenWebhook(f.listen, log)
@@ -546,3 +546,25 @@ func (e *sandboxEngine) Capture(ctx context.Context, source, ref string) (*evide
 }
 
 func (e *sandboxEngine) Close() error { return e.sb.Close() }
+
+// adoptRules makes every GitHub cohort queue its next gradings for this grader's rules and
+// grade by them what an older grader queued and left (store.AdoptRules).
+func adoptRules(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	if _, err := st.SetGitHubRulesVersion(ctx, judge.RulesVersion); err != nil {
+		return err
+	}
+	cohorts, err := st.GitHubCohorts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cohorts {
+		moved, dropped, err := st.AdoptRules(ctx, c.Name, judge.RulesVersion)
+		if err != nil {
+			return err
+		}
+		if moved+dropped > 0 {
+			log.Info("gradings queued for other rules adopted", "cohort", c.Name, "rules", judge.RulesVersion, "moved", moved, "dropped", dropped)
+		}
+	}
+	return nil
+}

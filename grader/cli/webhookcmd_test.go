@@ -517,3 +517,34 @@ func TestTheSandboxBuildIsAllAReceiptRuns(t *testing.T) {
 	require.Contains(t, line, "it does not build")
 	require.Contains(t, strings.Join(broken.Messages, "\n"), "src/mapping.ts", "the compiler's words locate the mistake")
 }
+
+// TestTheWebhookAdoptsWhatAnOlderGraderQueued: started by a grader with newer rules, the
+// service queues the GitHub cohorts' next gradings for its rules and moves what an older one
+// left queued onto them; a batch cohort is its own batch's business.
+func TestTheWebhookAdoptsWhatAnOlderGraderQueued(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	const old = "2026-11-30.1"
+	require.NoError(t, st.ConfigureGitHub(ctx, "autumn", store.GitHubSettings{Feedback: store.FeedbackFull, RulesVersion: old}))
+	require.NoError(t, st.CreateCohort(ctx, "batch-round", time.Time{}))
+	for _, cohort := range []string{"autumn", "batch-round"} {
+		_, _, err := st.Enqueue(ctx, store.Entry{Cohort: cohort, Candidate: "alice", Source: "github.com/acme/alice", ContentHash: "commit:abc", RulesVersion: old})
+		require.NoError(t, err)
+	}
+
+	require.NoError(t, adoptRules(ctx, st, slog.New(slog.DiscardHandler)))
+
+	cohorts, err := st.GitHubCohorts(ctx)
+	require.NoError(t, err)
+	require.Len(t, cohorts, 1)
+	require.Equal(t, judge.RulesVersion, cohorts[0].RulesVersion)
+	for cohort, want := range map[string]string{"autumn": judge.RulesVersion, "batch-round": old} {
+		job, ok, err := st.Claim(ctx, cohort, "w", time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, want, job.RulesVersion, cohort)
+	}
+}

@@ -80,6 +80,14 @@ func Run(ctx context.Context, st *store.Store, entries []Entry, opts Options) (S
 	if err := st.CreateCohort(ctx, opts.Cohort, time.Time{}); err != nil {
 		return Status{}, err
 	}
+	// Gradings queued by an older grader are graded by this one's rules, not refused at the end.
+	moved, dropped, err := st.AdoptRules(ctx, opts.Cohort, judge.RulesVersion)
+	if err != nil {
+		return Status{}, err
+	}
+	if moved+dropped > 0 {
+		opts.Logger.Info("gradings queued for other rules adopted", "rules", judge.RulesVersion, "moved", moved, "dropped", dropped)
+	}
 	work, err := os.MkdirTemp("", "itsm-batch-")
 	if err != nil {
 		return Status{}, fmt.Errorf("batch: work folder: %w", err)

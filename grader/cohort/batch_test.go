@@ -209,3 +209,35 @@ func TestAJobQueuedEarlierIsGradedOnlyIfItsContentIsUnchanged(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, graded[1].CandidateFailure, "changed since it was queued")
 }
+
+// TestGradingsQueuedByAnOlderGraderAreGradedByThisOnesRules: a round queued under other rules
+// (the grader was upgraded before it finished) is graded once, by the current rules, with
+// nothing refused or failed and nothing queued a second time.
+func TestGradingsQueuedByAnOlderGraderAreGradedByThisOnesRules(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	entries := cohortOf(t, 3)
+	st := openStore(t, filepath.Join(t.TempDir(), "round.db"))
+	require.NoError(t, st.CreateCohort(ctx, "round", time.Time{}))
+	for _, e := range entries {
+		hash, err := TreeHash(e.Source)
+		require.NoError(t, err)
+		_, _, err = st.Enqueue(ctx, store.Entry{Cohort: "round", Candidate: e.Candidate, Source: e.Source, ContentHash: hash, Track: e.Track, RulesVersion: "2026-11-30.1"})
+		require.NoError(t, err)
+	}
+	fake := &fakeCapture{calls: map[string]int{}}
+	status, err := Run(ctx, st, entries, Options{Cohort: "round", Capture: fake.capture, Write: writeReport})
+	require.NoError(t, err)
+	require.Zero(t, status.New, "the queued gradings are the ones graded")
+	require.Equal(t, 3, status.Done)
+	require.Zero(t, status.Failed+status.Queued+status.CandidateFailures)
+	for name, n := range fake.calls {
+		require.Equal(t, 1, n, name)
+	}
+	graded, err := st.LatestGradings(ctx, "round")
+	require.NoError(t, err)
+	require.Len(t, graded, 3)
+	for _, g := range graded {
+		require.Equal(t, judge.RulesVersion, g.RulesVersion, g.Candidate)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	captured "github.com/itsm-grader/grader/grader/evidence"
 	"github.com/itsm-grader/grader/grader/finding"
 )
 
@@ -268,16 +267,6 @@ func medianWait(ws []wait) time.Duration {
 		ds[i] = w.d
 	}
 	return medianOf(ds)
-}
-
-// Remeasure lists the scenarios whose timing verdict the machine's noise left inconclusive: a
-// grading runs them again before judging (grader/grading), at most twice.
-func Remeasure(obs Observations) []captured.Remeasure {
-	j := backoffGrowth.Judge(obs)
-	if j.Verdict == finding.NA && strings.HasPrefix(j.Summary, "inconclusive") {
-		return []captured.Remeasure{{Scenario: "backoff", Reason: j.Summary}}
-	}
-	return nil
 }
 
 // arithmetic says the envelope grows by even steps, as a linear policy's does (base × attempt):

@@ -109,7 +109,10 @@ var requestTimeout = Check{
 			return j
 		}
 		o := obs.Of("hang")[0]
-		var worst time.Duration
+		// worst is the longest hold; beyond, the longest hold less the machine's noise over it
+		// (noiseOver: the mock's stalls and what held the client's process back), which is
+		// what the client's own timer is answerable for.
+		var worst, beyond, noiseAtWorst time.Duration
 		capped := 0
 		var ev []finding.Evidence
 		for _, id := range sortedKeys(creates(o)) {
@@ -118,11 +121,19 @@ var requestTimeout = Check{
 				continue
 			}
 			waited := time.Duration(r.EndUS-r.ArrivalUS) * time.Microsecond
-			worst = max(worst, waited)
+			noise := noiseOver(o, r.ArrivalUS, r.EndUS)
+			if waited > worst {
+				worst, noiseAtWorst = waited, noise
+			}
+			beyond = max(beyond, waited-noise)
 			if r.EndedBy == "cap" || r.EndedBy == "shutdown" {
 				capped++
 			}
-			ev = append(ev, evidence(o, fmt.Sprintf("%s: the hung attempt was held %s, ended by the %s", id, ms(waited), r.EndedBy), line(r)))
+			text := fmt.Sprintf("%s: the hung attempt was held %s, ended by the %s", id, ms(waited), r.EndedBy)
+			if noise >= noiseFloor {
+				text += fmt.Sprintf(" (the machine's noise over it: up to %s)", ms(noise))
+			}
+			ev = append(ev, evidence(o, text, line(r)))
 		}
 		j := finding.Judgement{Evidence: ev}.Measure("waited_ms", float64(worst.Milliseconds()))
 		switch {
@@ -130,8 +141,13 @@ var requestTimeout = Check{
 			j.Verdict, j.Summary = finding.NA, "no request met the hang"
 		case capped > 0:
 			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("no request timeout: the client waited until the mock gave up after %s", ms(worst))
-		case worst > requestTimeoutMax:
+		case beyond > requestTimeoutMax:
 			j.Verdict, j.Summary = finding.Fail, fmt.Sprintf("the client waited %s on a hung request; the brief allows 10 s", ms(worst))
+		case worst > requestTimeoutMax:
+			// Over the bar only by what the machine's noise could account for: measured again
+			// (Remeasure), never judged on bent time.
+			j.Verdict, j.Summary = finding.NA, fmt.Sprintf("inconclusive: the client waited %s on a hung request, over the %s allowed, but up to %s of the machine's noise over that wait could account for the excess",
+				ms(worst), ms(requestTimeoutMax), ms(noiseAtWorst))
 		default:
 			j.Verdict, j.Summary = finding.Pass, fmt.Sprintf("the client abandoned the hung request after %s", ms(worst))
 		}

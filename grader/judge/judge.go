@@ -24,7 +24,7 @@ import (
 // RulesVersion names the rules this grader judges by: the checks and their thresholds, the
 // review's rules, the join, the weights. Change it whenever any of them changes what a verdict
 // could be (TestRulesVersionNamesTheRules fails until it is changed). Dated, then a counter.
-const RulesVersion = "2026-12-02.2"
+const RulesVersion = "2026-12-02.3"
 
 // Judge computes the report of a grading from its evidence; at is the judging time.
 func Judge(ev *evidence.Evidence, at time.Time) (*report.Report, error) {

@@ -40,13 +40,16 @@ func weightWritten(shares int) int {
 	return min(max(shares*100/1024, 1), 10000)
 }
 
-// spinJS keeps three threads busy for 600 ms of wall time under the candidate's one-core quota:
-// the main thread gets about a third of a core, and waits or is throttled the rest.
+// spinJS keeps three threads busy for 1.5 s of wall time under the candidate's one-core quota:
+// the main thread gets about a third of a core, and waits or is throttled the rest. 1.5 s, not
+// 0.6 s: on a loaded machine the watch starts once the engine has said the container's pid, and
+// a rehearsal with two test suites on two cores once began watching after the main thread had
+// spun 0.6 s (367 ms watched, 9.5 ms of CPU): the test then measured the wait for the workers.
 const spinJS = `
 import { Worker } from "node:worker_threads";
-const spin = "const end = Date.now() + 600; while (Date.now() < end) {}";
+const spin = "const end = Date.now() + 1500; while (Date.now() < end) {}";
 const workers = [new Worker(spin, { eval: true }), new Worker(spin, { eval: true })];
-const end = Date.now() + 600; while (Date.now() < end) {}
+const end = Date.now() + 1500; while (Date.now() < end) {}
 await Promise.all(workers.map((w) => new Promise((r) => w.on("exit", r))));
 `
 

@@ -40,7 +40,10 @@ func TestHostileSubmissionsAreContained(t *testing.T) {
 			js:   `await new Promise(r => setTimeout(r, 2000)); console.log("{}")`,
 			check: func(t *testing.T, res *Result, _ map[string]any) {
 				require.False(t, res.TimedOut)
-				require.GreaterOrEqual(t, res.Wall, 2*time.Second)
+				// The wait happened. Not ≥ 2 s: the engine records StartedAt once the process
+				// runs, so under load its Wall fell short of the candidate's own timer (1.957 s
+				// with seven test packages on two cores).
+				require.Greater(t, res.Wall, 1500*time.Millisecond)
 				require.Less(t, res.CPU, 500*time.Millisecond)
 			},
 		},

@@ -7,24 +7,26 @@ import (
 	"os"
 )
 
-// freeSQL selects the gradings no live worker holds: queued, or running under a lease that ran
-// out (its worker was killed, or is too late to finish it).
-const freeSQL = `(g.status = 'queued' OR (g.status = 'running' AND g.lease_until < ?3))`
+// free is the condition on the gradings row alias that no live worker holds it: queued, or
+// running under a lease that ran out by ?3 (its worker was killed, or is too late to finish it).
+func free(alias string) string {
+	return "(" + alias + ".status = 'queued' OR (" + alias + ".status = 'running' AND " + alias + ".lease_until < ?3))"
+}
 
 // dropForRulesSQL deletes the free gradings queued for other rules whose submission already
 // has a grading for the new rules, or another free one (the oldest is kept) that will move.
-const dropForRulesSQL = `DELETE FROM gradings AS g
+var dropForRulesSQL = `DELETE FROM gradings AS g
 WHERE g.cohort_id IN (SELECT id FROM cohorts WHERE ?1 = '' OR name = ?1)
-  AND g.rules_version <> ?2 AND ` + freeSQL + `
+  AND g.rules_version <> ?2 AND ` + free("g") + `
   AND (EXISTS (SELECT 1 FROM gradings o WHERE o.submission_id = g.submission_id AND o.rules_version = ?2)
     OR EXISTS (SELECT 1 FROM gradings o WHERE o.submission_id = g.submission_id AND o.id < g.id
-               AND o.rules_version <> ?2 AND (o.status = 'queued' OR (o.status = 'running' AND o.lease_until < ?3))))
+               AND o.rules_version <> ?2 AND ` + free("o") + `))
 RETURNING cohort_id, id`
 
 // moveToRulesSQL puts the remaining free gradings queued for other rules on the new rules.
-const moveToRulesSQL = `UPDATE gradings AS g SET rules_version = ?2
+var moveToRulesSQL = `UPDATE gradings AS g SET rules_version = ?2
 WHERE g.cohort_id IN (SELECT id FROM cohorts WHERE ?1 = '' OR name = ?1)
-  AND g.rules_version <> ?2 AND ` + freeSQL
+  AND g.rules_version <> ?2 AND ` + free("g")
 
 // AdoptRules puts the gradings of cohort ("" for every cohort) that were queued for other
 // rules, and that no live worker holds, on rules: a grader upgraded between queueing and
